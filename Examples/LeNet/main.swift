@@ -1,0 +1,48 @@
+// Lecture 10's LeNet on the bundled MNIST, line for line with the Keras script.
+import ArgumentParser
+import SwiftKeras
+
+@main
+struct LeNet: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Train the lecture's LeNet on MNIST and print its test accuracy.")
+
+    @Option(help: "Training epochs.") var epochs = 5
+    @Option(name: .customLong("batch-size"), help: "Samples per gradient step.") var batchSize = 128
+    @Option(help: "sgd, adam, rmsprop or adagrad.") var optimizer = "adam"
+    @Option(help: "Progress output: 0 silent, 1 progress bar, 2 one line per epoch.") var verbose = 1
+    @Option(help: "Random seed for initializers and shuffling.") var seed: UInt64 = 42
+    @Option(name: .customLong("min-accuracy"), help: "Exit with failure below this test accuracy (0 disables).")
+    var minAccuracy: Float = 0
+
+    func run() throws {
+        setRandomSeed(seed)
+        var ((xTrain, yTrain), (xTest, yTest)) = try MNIST.loadData()
+        xTrain = xTrain / 255.0
+        xTest = xTest / 255.0
+
+        let modelLeNet = Sequential()
+        modelLeNet.add(Conv2D(filters: 32, kernelSize: (5, 5), strides: (1, 1), padding: .same, activation: .relu,
+                              inputShape: [28, 28, 1]))
+        modelLeNet.add(MaxPool2D(poolSize: (2, 2), strides: (2, 2), padding: .valid))
+        modelLeNet.add(Conv2D(filters: 48, kernelSize: (5, 5), strides: (1, 1), padding: .same, activation: .relu))
+        modelLeNet.add(MaxPool2D(poolSize: (2, 2), strides: (2, 2), padding: .valid))
+        modelLeNet.add(Flatten())
+        modelLeNet.add(Dense(256, activation: .relu))
+        modelLeNet.add(Dense(84, activation: .relu))
+        modelLeNet.add(Dense(10, activation: .softmax))
+        modelLeNet.summary()
+
+        modelLeNet.compile(loss: .sparseCategoricalCrossentropy, optimizer: optimizer, metrics: [.accuracy])
+        let start = ContinuousClock.now
+        try modelLeNet.fit(xTrain, yTrain, batchSize: batchSize, epochs: epochs, verbose: verbose,
+                           validationData: (xTest, yTest))
+        let trainSeconds = (ContinuousClock.now - start).components.seconds
+        let score = try modelLeNet.evaluate(xTest, yTest, verbose: 0)
+        print("Test loss: \(score[0])")
+        print("Test accuracy: \(score[1])")
+        print("Training time: \(trainSeconds) s for \(epochs) epoch(s)")
+        if minAccuracy > 0 && score[1] < minAccuracy {
+            throw ValidationError("test accuracy \(score[1]) is below the required \(minAccuracy)")
+        }
+    }
+}

@@ -1,0 +1,147 @@
+import Synchronization
+
+/// The base of every layer, following Keras's lifecycle: weights are created lazily by
+/// `build(inputShape:)` on the first input shape seen, then `call(_:training:)` computes.
+///
+/// Shapes passed to `build`, `outputShape(for:)` and `inputSpec` exclude the batch axis.
+open class Layer {
+    public let name: String
+    /// The `inputShape:` given at construction (without the batch axis), as in Keras.
+    public let declaredInputShape: [Int]?
+    public private(set) var isBuilt = false
+    /// The per-sample input shape the layer was built for.
+    public private(set) var builtInputShape: [Int]?
+    public private(set) var weights: [Variable] = []
+
+    /// Keras's class name, shown by `summary()` ("Conv2D", "MaxPooling2D").
+    open var className: String { String(describing: type(of: self)) }
+
+    public init(name: String?, inputShape: [Int]? = nil) {
+        self.name = name ?? LayerNames.unique(String(describing: type(of: self)))
+        self.declaredInputShape = inputShape
+    }
+
+    public var trainableWeights: [Variable] { weights.filter(\.trainable) }
+    public var nonTrainableWeights: [Variable] { weights.filter { !$0.trainable } }
+
+    // MARK: Overridden by layers
+
+    /// Creates the weights for a per-sample input shape.
+    open func build(inputShape: [Int]) throws {}
+
+    /// The per-sample output shape; throws when the input shape does not fit.
+    open func outputShape(for inputShape: [Int]) throws -> [Int] { inputShape }
+
+    /// The computation. `input` has already been checked against `inputSpec`.
+    open func call(_ input: Tensor, training: Bool) throws -> Tensor { input }
+
+    /// What inputs this layer accepts (ranks and sizes include the batch axis, as Keras's InputSpec).
+    open func inputSpec() -> InputSpec { InputSpec() }
+
+    // MARK: Lifecycle
+
+    /// Builds from a per-sample input shape if not built yet, checking it first.
+    public func buildIfNeeded(inputShape: [Int]) throws {
+        try inputSpec().check(shape: [nil] + inputShape.map { Optional($0) }, layer: name)
+        guard !isBuilt else { return }
+        try build(inputShape: inputShape)
+        builtInputShape = inputShape
+        isBuilt = true
+    }
+
+    /// Calls the layer on a batch, building it on first use.
+    public func callAsFunction(_ input: Tensor, training: Bool = false) throws -> Tensor {
+        try buildIfNeeded(inputShape: Array(input.shape.dropFirst()))
+        return try call(input, training: training)
+    }
+
+    /// Creates a weight with a Keras name ("kernel", "bias") and initializer.
+    @discardableResult
+    public func addWeight(name weightName: String, shape: [Int], initializer: Initializer,
+                          trainable: Bool = true) throws -> Variable {
+        var rng = GlobalRandom.makeGenerator()
+        let variable = Variable(try initializer.make(shape, using: &rng), name: "\(name)/\(weightName)", trainable: trainable)
+        weights.append(variable)
+        return variable
+    }
+
+    public func countParams() -> Int { weights.reduce(0) { $0 + $1.shape.reduce(1, *) } }
+
+    /// The weight values, in creation order (Keras's `get_weights`).
+    public func getWeights() -> [Tensor] { withoutGradients { weights.map { $0.value } } }
+
+    /// Replaces the weight values; shapes and count must match (Keras's `set_weights`).
+    public func setWeights(_ values: [Tensor]) throws {
+        guard values.count == weights.count else {
+            throw KerasError.invalidArgument(
+                "Layer \"\(name)\": set_weights expected \(weights.count) arrays, received \(values.count)")
+        }
+        for (variable, value) in zip(weights, values) {
+            guard variable.shape == value.shape else {
+                throw KerasError.invalidArgument(
+                    "Layer \"\(name)\": weight \(variable.name) expects shape \(shapeString(variable.shape)), received \(shapeString(value.shape))")
+            }
+        }
+        for (variable, value) in zip(weights, values) { try variable.assign(value) }
+    }
+}
+
+/// Which inputs a layer accepts; ranks and axes count the batch axis, as in Keras.
+public struct InputSpec: Sendable {
+    public var ndim: Int?
+    public var minNdim: Int?
+    /// Required sizes by axis (negative axes count from the end).
+    public var axes: [Int: Int]
+
+    public init(ndim: Int? = nil, minNdim: Int? = nil, axes: [Int: Int] = [:]) {
+        self.ndim = ndim; self.minNdim = minNdim; self.axes = axes
+    }
+
+    func check(shape: [Int?], layer: String) throws {
+        let received = "Full shape received: \(shapeString(shape))"
+        if let ndim, shape.count != ndim {
+            throw KerasError.incompatibleInput(layer: layer, message: "expected ndim=\(ndim), found ndim=\(shape.count). \(received)")
+        }
+        if let minNdim, shape.count < minNdim {
+            throw KerasError.incompatibleInput(layer: layer, message: "expected min_ndim=\(minNdim), found ndim=\(shape.count). \(received)")
+        }
+        for (axis, size) in axes.sorted(by: { $0.key < $1.key }) {
+            let index = axis < 0 ? shape.count + axis : axis
+            guard index >= 0, index < shape.count, shape[index] == size else {
+                throw KerasError.incompatibleInput(
+                    layer: layer,
+                    message: "expected axis \(axis) of input shape to have value \(size), but received input with shape \(shapeString(shape))")
+            }
+        }
+    }
+}
+
+/// Keras's default layer names: "dense", "dense_1", ... per class, per process.
+public enum LayerNames {
+    private static let counters = Mutex<[String: Int]>([:])
+
+    /// "Conv2D" → "conv2d", "MaxPooling2D" → "max_pooling2d", then numbered if taken.
+    public static func unique(_ className: String) -> String {
+        let base = snakeCase(className)
+        return counters.withLock { counts in
+            let n = counts[base, default: 0]
+            counts[base] = n + 1
+            return n == 0 ? base : "\(base)_\(n)"
+        }
+    }
+
+    /// Restarts the numbering (Keras's `clear_session`).
+    public static func reset() { counters.withLock { $0.removeAll() } }
+
+    static func snakeCase(_ name: String) -> String {
+        var result = ""
+        let chars = Array(name)
+        for (i, c) in chars.enumerated() {
+            if c.isUppercase, i > 0, chars[i - 1].isLowercase || (i + 1 < chars.count && chars[i + 1].isLowercase) {
+                result += "_"
+            }
+            result += c.lowercased()
+        }
+        return result
+    }
+}

@@ -1,0 +1,72 @@
+/// 2-D convolution over channels-last images (batch, height, width, channels).
+/// Kernel shape (kernel_height, kernel_width, in_channels, filters), as Keras stores it.
+public final class Conv2D: Layer {
+    public let filters: Int
+    public let kernelSize: (Int, Int)
+    public let strides: (Int, Int)
+    public let padding: Padding
+    public let activation: Activation
+    public let useBias: Bool
+    public let kernelInitializer: Initializer
+    public let biasInitializer: Initializer
+    public private(set) var kernel: Variable?
+    public private(set) var bias: Variable?
+
+    public init(filters: Int, kernelSize: (Int, Int), strides: (Int, Int) = (1, 1), padding: Padding = .valid,
+                activation: Activation = .linear, useBias: Bool = true,
+                kernelInitializer: Initializer = .glorotUniform, biasInitializer: Initializer = .zeros,
+                inputShape: [Int]? = nil, name: String? = nil) {
+        self.filters = filters
+        self.kernelSize = kernelSize
+        self.strides = strides
+        self.padding = padding
+        self.activation = activation
+        self.useBias = useBias
+        self.kernelInitializer = kernelInitializer
+        self.biasInitializer = biasInitializer
+        super.init(name: name, inputShape: inputShape)
+    }
+
+    /// Keras's positional form: `Conv2D(32, (3, 3), activation: .relu)`.
+    public convenience init(_ filters: Int, _ kernelSize: (Int, Int), strides: (Int, Int) = (1, 1),
+                            padding: Padding = .valid, activation: Activation = .linear, useBias: Bool = true,
+                            kernelInitializer: Initializer = .glorotUniform, biasInitializer: Initializer = .zeros,
+                            inputShape: [Int]? = nil, name: String? = nil) {
+        self.init(filters: filters, kernelSize: kernelSize, strides: strides, padding: padding,
+                  activation: activation, useBias: useBias, kernelInitializer: kernelInitializer,
+                  biasInitializer: biasInitializer, inputShape: inputShape, name: name)
+    }
+
+    public override func inputSpec() -> InputSpec {
+        if let channels = builtInputShape?.last { return InputSpec(ndim: 4, axes: [-1: channels]) }
+        return InputSpec(ndim: 4)
+    }
+
+    public override func build(inputShape: [Int]) throws {
+        guard filters > 0, kernelSize.0 > 0, kernelSize.1 > 0, strides.0 > 0, strides.1 > 0 else {
+            throw KerasError.invalidArgument(
+                "Layer \"\(name)\": filters, kernel_size and strides must be positive, received filters=\(filters), kernel_size=\(kernelSize), strides=\(strides)")
+        }
+        try activation.validate(layer: name)
+        _ = try outputShape(for: inputShape)
+        kernel = try addWeight(name: "kernel", shape: [kernelSize.0, kernelSize.1, inputShape[2], filters],
+                               initializer: kernelInitializer)
+        if useBias { bias = try addWeight(name: "bias", shape: [filters], initializer: biasInitializer) }
+    }
+
+    public override func outputShape(for inputShape: [Int]) throws -> [Int] {
+        try inputSpec().check(shape: [nil] + inputShape.map { Optional($0) }, layer: name)
+        let (h, _) = WindowGeometry.outputSize(inputShape[0], kernelSize.0, strides.0, padding)
+        let (w, _) = WindowGeometry.outputSize(inputShape[1], kernelSize.1, strides.1, padding)
+        guard h > 0, w > 0 else {
+            throw KerasError.incompatibleInput(
+                layer: name,
+                message: "a \(kernelSize.0)x\(kernelSize.1) kernel with \(padding.rawValue) padding does not fit an input of shape \(shapeString([nil] + inputShape.map { Optional($0) }))")
+        }
+        return [h, w, filters]
+    }
+
+    public override func call(_ input: Tensor, training: Bool) throws -> Tensor {
+        activation(try conv2d(input, kernel: kernel!.value, bias: bias?.value, strides: strides, padding: padding))
+    }
+}

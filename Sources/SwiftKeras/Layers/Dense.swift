@@ -1,0 +1,43 @@
+/// A fully connected layer: `activation(input · kernel + bias)` over the last axis.
+/// Kernel shape (input_dim, units), as Keras stores it.
+public final class Dense: Layer {
+    public let units: Int
+    public let activation: Activation
+    public let useBias: Bool
+    public let kernelInitializer: Initializer
+    public let biasInitializer: Initializer
+    public private(set) var kernel: Variable?
+    public private(set) var bias: Variable?
+
+    public init(_ units: Int, activation: Activation = .linear, useBias: Bool = true,
+                kernelInitializer: Initializer = .glorotUniform, biasInitializer: Initializer = .zeros,
+                inputShape: [Int]? = nil, name: String? = nil) {
+        self.units = units
+        self.activation = activation
+        self.useBias = useBias
+        self.kernelInitializer = kernelInitializer
+        self.biasInitializer = biasInitializer
+        super.init(name: name, inputShape: inputShape)
+    }
+
+    public override func inputSpec() -> InputSpec {
+        if let inputDim = builtInputShape?.last { return InputSpec(minNdim: 2, axes: [-1: inputDim]) }
+        return InputSpec(minNdim: 2)
+    }
+
+    public override func build(inputShape: [Int]) throws {
+        guard units > 0 else { throw KerasError.invalidArgument("Layer \"\(name)\": units must be positive, received \(units)") }
+        try activation.validate(layer: name)
+        kernel = try addWeight(name: "kernel", shape: [inputShape.last!, units], initializer: kernelInitializer)
+        if useBias { bias = try addWeight(name: "bias", shape: [units], initializer: biasInitializer) }
+    }
+
+    public override func outputShape(for inputShape: [Int]) throws -> [Int] {
+        try inputSpec().check(shape: [nil] + inputShape.map { Optional($0) }, layer: name)
+        return Array(inputShape.dropLast()) + [units]
+    }
+
+    public override func call(_ input: Tensor, training: Bool) throws -> Tensor {
+        activation(try affine(input, kernel!.value, bias: bias?.value))
+    }
+}

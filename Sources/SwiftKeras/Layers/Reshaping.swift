@@ -1,0 +1,87 @@
+/// Flattens each sample to one axis: (batch, ...) → (batch, product).
+public final class Flatten: Layer {
+    public init(inputShape: [Int]? = nil, name: String? = nil) { super.init(name: name, inputShape: inputShape) }
+
+    public override func inputSpec() -> InputSpec { InputSpec(minNdim: 1) }
+
+    public override func outputShape(for inputShape: [Int]) throws -> [Int] { [inputShape.reduce(1, *)] }
+
+    public override func call(_ input: Tensor, training: Bool) throws -> Tensor {
+        try input.reshaped([input.shape[0], input.shape.dropFirst().reduce(1, *)])
+    }
+}
+
+/// Reshapes each sample to `targetShape` (one entry may be -1).
+public final class Reshape: Layer {
+    public let targetShape: [Int]
+
+    public init(_ targetShape: [Int], inputShape: [Int]? = nil, name: String? = nil) {
+        self.targetShape = targetShape
+        super.init(name: name, inputShape: inputShape)
+    }
+
+    public override func outputShape(for inputShape: [Int]) throws -> [Int] {
+        let total = inputShape.reduce(1, *)
+        let known = targetShape.filter { $0 != -1 }.reduce(1, *)
+        let unknown = targetShape.filter { $0 == -1 }.count
+        var result = targetShape
+        if unknown == 1, known > 0, total % known == 0, let i = targetShape.firstIndex(of: -1) {
+            result[i] = total / known
+        }
+        guard unknown <= 1, result.allSatisfy({ $0 > 0 }), result.reduce(1, *) == total else {
+            throw KerasError.incompatibleInput(
+                layer: name,
+                message: "total size of the new array must be unchanged, input_shape = \(shapeString(inputShape)), output_shape = \(shapeString(targetShape))")
+        }
+        return result
+    }
+
+    public override func build(inputShape: [Int]) throws { _ = try outputShape(for: inputShape) }
+
+    public override func call(_ input: Tensor, training: Bool) throws -> Tensor {
+        try input.reshaped([input.shape[0]] + outputShape(for: Array(input.shape.dropFirst())))
+    }
+}
+
+/// Applies an activation function as a layer.
+public final class ActivationLayer: Layer {
+    public let activation: Activation
+
+    public init(_ activation: Activation, inputShape: [Int]? = nil, name: String? = nil) {
+        self.activation = activation
+        super.init(name: name ?? LayerNames.unique("Activation"), inputShape: inputShape)
+    }
+
+    public override var className: String { "Activation" }
+
+    public override func build(inputShape: [Int]) throws { try activation.validate(layer: name) }
+
+    public override func call(_ input: Tensor, training: Bool) throws -> Tensor { activation(input) }
+}
+
+/// Inverted dropout: in training, zeroes each value with probability `rate` and scales the
+/// rest by 1 / (1 - rate); at inference it is the identity.
+public final class Dropout: Layer {
+    public let rate: Float
+
+    public init(_ rate: Float, inputShape: [Int]? = nil, name: String? = nil) {
+        self.rate = rate
+        super.init(name: name, inputShape: inputShape)
+    }
+
+    public override func build(inputShape: [Int]) throws {
+        guard rate >= 0, rate < 1 else {
+            throw KerasError.invalidArgument("Layer \"\(name)\": rate must be in [0, 1), received \(rate)")
+        }
+    }
+
+    public override func call(_ input: Tensor, training: Bool) throws -> Tensor {
+        guard training, rate > 0 else { return input }
+        var rng = GlobalRandom.makeGenerator()
+        let keep = 1 - rate, scale = 1 / keep
+        let mask = Tensor(uninitializedShape: input.shape)
+        let p = mask.storage.pointer
+        for i in 0..<mask.count { p[i] = rng.nextUniform() < keep ? scale : 0 }
+        return try input * mask
+    }
+}

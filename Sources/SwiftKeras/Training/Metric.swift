@@ -1,0 +1,73 @@
+/// A metric for compile(metrics:), written `.accuracy` or as Keras's string "accuracy".
+///
+/// `.accuracy` is resolved from the loss as Keras does: sparse categorical accuracy for
+/// sparse labels, categorical for one-hot, binary (threshold 0.5) for binary crossentropy.
+public struct Metric: Sendable, Hashable, ExpressibleByStringLiteral, CustomStringConvertible {
+    public enum Kind: String, Sendable, CaseIterable {
+        case accuracy
+        case sparseCategoricalAccuracy = "sparse_categorical_accuracy"
+        case categoricalAccuracy = "categorical_accuracy"
+        case binaryAccuracy = "binary_accuracy"
+    }
+
+    public let kind: Kind?
+    public let name: String
+
+    public init(stringLiteral value: String) {
+        kind = Kind(rawValue: value == "acc" ? "accuracy" : value)
+        name = value
+    }
+
+    public init(_ kind: Kind) { self.kind = kind; name = kind.rawValue }
+
+    public static let accuracy = Metric(.accuracy)
+    public static let sparseCategoricalAccuracy = Metric(.sparseCategoricalAccuracy)
+    public static let categoricalAccuracy = Metric(.categoricalAccuracy)
+    public static let binaryAccuracy = Metric(.binaryAccuracy)
+
+    public var description: String { name }
+
+    /// The concrete accuracy for a loss; throws for names Keras does not know.
+    func resolved(for loss: Loss) throws -> Kind {
+        guard let kind else {
+            throw KerasError.invalidArgument(
+                "Could not interpret metric identifier: '\(name)' (expected one of: "
+                    + Kind.allCases.map(\.rawValue).joined(separator: ", ") + ")")
+        }
+        guard kind == .accuracy else { return kind }
+        switch loss.kind {
+        case .sparseCategoricalCrossentropy: return .sparseCategoricalAccuracy
+        case .binaryCrossentropy: return .binaryAccuracy
+        default: return .categoricalAccuracy
+        }
+    }
+}
+
+/// Number of correct predictions in a batch for an accuracy kind.
+func countCorrect(_ kind: Metric.Kind, yTrue: Tensor, yPred: Tensor) -> Int {
+    let width = yPred.shape.last ?? 1
+    let rows = yPred.count / Swift.max(width, 1)
+    let py = yTrue.storage.pointer, pp = yPred.storage.pointer
+    var correct = 0
+    switch kind {
+    case .binaryAccuracy:
+        for i in 0..<yPred.count where (pp[i] > 0.5) == (py[i] > 0.5) { correct += 1 }
+        return correct
+    case .sparseCategoricalAccuracy, .accuracy, .categoricalAccuracy:
+        let predicted = yPred.argmaxLastAxis()
+        let truth = kind == .sparseCategoricalAccuracy ? yTrue : yTrue.reshapedLastAxis(width).argmaxLastAxis()
+        for r in 0..<rows where predicted.storage.pointer[r] == truth.storage.pointer[r] { correct += 1 }
+        return correct
+    }
+}
+
+/// How many values one accuracy kind counts per batch (rows, or elements for binary).
+func metricDenominator(_ kind: Metric.Kind, yPred: Tensor) -> Int {
+    kind == .binaryAccuracy ? yPred.count : yPred.count / Swift.max(yPred.shape.last ?? 1, 1)
+}
+
+extension Tensor {
+    func reshapedLastAxis(_ width: Int) -> Tensor {
+        (try? reshaped([count / Swift.max(width, 1), width])) ?? self
+    }
+}

@@ -1,0 +1,232 @@
+import Glibc
+
+/// The base of every optimizer: learning rate, gradient clipping (clipnorm per variable,
+/// clipvalue elementwise, global_clipnorm over all), the step counter, and per-variable
+/// slots. Subclasses write only the update rule, in place, over raw pointers.
+open class Optimizer {
+    public var learningRate: Float
+    public let clipnorm: Float?
+    public let clipvalue: Float?
+    public let globalClipnorm: Float?
+    /// Steps applied so far (Keras's `iterations`).
+    public private(set) var iterations = 0
+    private var slots: [ObjectIdentifier: [Tensor]] = [:]
+
+    /// Keras's class name ("SGD", "Adam").
+    open var name: String { String(describing: type(of: self)) }
+
+    public init(learningRate: Float, clipnorm: Float?, clipvalue: Float?, globalClipnorm: Float?) {
+        self.learningRate = learningRate
+        self.clipnorm = clipnorm
+        self.clipvalue = clipvalue
+        self.globalClipnorm = globalClipnorm
+    }
+
+    /// Number of state tensors the update rule keeps per variable (momentum, velocity, ...).
+    open var slotCount: Int { 0 }
+
+    /// Initial value of the slots (Adagrad starts its accumulator above zero).
+    open var initialSlotValue: Float { 0 }
+
+    /// Updates `weights` (count values) in place from `grads` at step `step` (1-based).
+    open func update(weights: UnsafeMutablePointer<Float>, grads: UnsafePointer<Float>, count: Int,
+                     slots: [UnsafeMutablePointer<Float>], step: Int) {}
+
+    /// Applies one step: clips the gradients, then updates every variable.
+    public func apply(gradients: [Tensor], to variables: [Variable]) throws {
+        guard gradients.count == variables.count else {
+            throw KerasError.invalidArgument("\(name).apply: \(gradients.count) gradients for \(variables.count) variables")
+        }
+        for (g, v) in zip(gradients, variables) where g.shape != v.shape {
+            throw KerasError.invalidArgument(
+                "\(name).apply: gradient of shape \(shapeString(g.shape)) for variable \(v.name) of shape \(shapeString(v.shape))")
+        }
+        var grads = gradients.map { $0.detached }
+        clip(&grads)
+        iterations += 1
+        for (variable, grad) in zip(variables, grads) {
+            let id = ObjectIdentifier(variable)
+            if slots[id] == nil {
+                slots[id] = (0..<slotCount).map { _ in Tensor(repeating: initialSlotValue, shape: variable.shape) }
+            }
+            let state = slots[id]!
+            variable.update { weights, count in
+                update(weights: weights, grads: grad.storage.pointer, count: count,
+                       slots: state.map { $0.storage.pointer }, step: iterations)
+            }
+        }
+    }
+
+    private func clip(_ grads: inout [Tensor]) {
+        if let clipvalue {
+            grads = grads.map { $0.mapDetached { Swift.min(Swift.max($0, -clipvalue), clipvalue) } }
+        }
+        if let clipnorm {
+            grads = grads.map { g in
+                let norm = l2Norm(g)
+                return norm > clipnorm ? g.mapDetached { $0 * clipnorm / norm } : g
+            }
+        }
+        if let globalClipnorm {
+            let norm = Glibc.sqrtf(grads.reduce(0) { $0 + l2Norm($1) * l2Norm($1) })
+            if norm > globalClipnorm { grads = grads.map { g in g.mapDetached { $0 * globalClipnorm / norm } } }
+        }
+    }
+}
+
+private func l2Norm(_ t: Tensor) -> Float {
+    var sum: Double = 0
+    let p = t.storage.pointer
+    for i in 0..<t.count { sum += Double(p[i] * p[i]) }
+    return Float(sum.squareRoot())
+}
+
+/// Stochastic gradient descent with optional (Nesterov) momentum, Keras 3's update rule:
+/// v = momentum·v − lr·g; w += v (plain) or w += momentum·v − lr·g (Nesterov).
+public final class SGD: Optimizer {
+    public let momentum: Float
+    public let nesterov: Bool
+
+    public init(learningRate: Float = 0.01, momentum: Float = 0, nesterov: Bool = false,
+                clipnorm: Float? = nil, clipvalue: Float? = nil, globalClipnorm: Float? = nil) {
+        self.momentum = momentum
+        self.nesterov = nesterov
+        super.init(learningRate: learningRate, clipnorm: clipnorm, clipvalue: clipvalue, globalClipnorm: globalClipnorm)
+    }
+
+    public override var slotCount: Int { momentum > 0 ? 1 : 0 }
+
+    public override func update(weights w: UnsafeMutablePointer<Float>, grads g: UnsafePointer<Float>, count: Int,
+                                slots: [UnsafeMutablePointer<Float>], step: Int) {
+        let lr = learningRate, m = momentum
+        guard m > 0 else {
+            for i in 0..<count { w[i] -= lr * g[i] }
+            return
+        }
+        let v = slots[0]
+        if nesterov {
+            for i in 0..<count { v[i] = m * v[i] - lr * g[i]; w[i] += m * v[i] - lr * g[i] }
+        } else {
+            for i in 0..<count { v[i] = m * v[i] - lr * g[i]; w[i] += v[i] }
+        }
+    }
+}
+
+/// Adam (Kingma & Ba) with Keras's defaults and its bias-corrected step size.
+public final class Adam: Optimizer {
+    public let beta1: Float
+    public let beta2: Float
+    public let epsilon: Float
+    public let amsgrad: Bool
+
+    public init(learningRate: Float = 0.001, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-7,
+                amsgrad: Bool = false, clipnorm: Float? = nil, clipvalue: Float? = nil, globalClipnorm: Float? = nil) {
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.epsilon = epsilon
+        self.amsgrad = amsgrad
+        super.init(learningRate: learningRate, clipnorm: clipnorm, clipvalue: clipvalue, globalClipnorm: globalClipnorm)
+    }
+
+    public override var slotCount: Int { amsgrad ? 3 : 2 }
+
+    public override func update(weights w: UnsafeMutablePointer<Float>, grads g: UnsafePointer<Float>, count: Int,
+                                slots: [UnsafeMutablePointer<Float>], step: Int) {
+        let b1 = beta1, b2 = beta2, eps = epsilon
+        let alpha = learningRate * Float(Glibc.sqrt(1 - Glibc.pow(Double(b2), Double(step))) / (1 - Glibc.pow(Double(b1), Double(step))))
+        let m = slots[0], v = slots[1]
+        if amsgrad {
+            let vMax = slots[2]
+            for i in 0..<count {
+                m[i] += (g[i] - m[i]) * (1 - b1)
+                v[i] += (g[i] * g[i] - v[i]) * (1 - b2)
+                vMax[i] = Swift.max(vMax[i], v[i])
+                w[i] -= alpha * m[i] / (vMax[i].squareRoot() + eps)
+            }
+        } else {
+            for i in 0..<count {
+                m[i] += (g[i] - m[i]) * (1 - b1)
+                v[i] += (g[i] * g[i] - v[i]) * (1 - b2)
+                w[i] -= alpha * m[i] / (v[i].squareRoot() + eps)
+            }
+        }
+    }
+}
+
+/// RMSprop with Keras's defaults, optional momentum and centering.
+public final class RMSprop: Optimizer {
+    public let rho: Float
+    public let momentum: Float
+    public let epsilon: Float
+    public let centered: Bool
+
+    public init(learningRate: Float = 0.001, rho: Float = 0.9, momentum: Float = 0, epsilon: Float = 1e-7,
+                centered: Bool = false, clipnorm: Float? = nil, clipvalue: Float? = nil, globalClipnorm: Float? = nil) {
+        self.rho = rho
+        self.momentum = momentum
+        self.epsilon = epsilon
+        self.centered = centered
+        super.init(learningRate: learningRate, clipnorm: clipnorm, clipvalue: clipvalue, globalClipnorm: globalClipnorm)
+    }
+
+    /// Slots: velocity, then momentum buffer and mean gradient when used.
+    public override var slotCount: Int { 3 }
+
+    public override func update(weights w: UnsafeMutablePointer<Float>, grads g: UnsafePointer<Float>, count: Int,
+                                slots: [UnsafeMutablePointer<Float>], step: Int) {
+        let lr = learningRate, r = rho, eps = epsilon, mom = momentum
+        let velocity = slots[0], buffer = slots[1], meanGrad = slots[2]
+        for i in 0..<count {
+            velocity[i] = r * velocity[i] + (1 - r) * g[i] * g[i]
+            var denominator = velocity[i]
+            if centered {
+                meanGrad[i] = r * meanGrad[i] + (1 - r) * g[i]
+                denominator -= meanGrad[i] * meanGrad[i]
+            }
+            let increment = lr * g[i] / (denominator + eps).squareRoot()
+            if mom > 0 {
+                buffer[i] = mom * buffer[i] + increment
+                w[i] -= buffer[i]
+            } else {
+                w[i] -= increment
+            }
+        }
+    }
+}
+
+/// Adagrad with Keras's defaults (accumulator starts at 0.1).
+public final class Adagrad: Optimizer {
+    public let initialAccumulatorValue: Float
+    public let epsilon: Float
+
+    public init(learningRate: Float = 0.001, initialAccumulatorValue: Float = 0.1, epsilon: Float = 1e-7,
+                clipnorm: Float? = nil, clipvalue: Float? = nil, globalClipnorm: Float? = nil) {
+        self.initialAccumulatorValue = initialAccumulatorValue
+        self.epsilon = epsilon
+        super.init(learningRate: learningRate, clipnorm: clipnorm, clipvalue: clipvalue, globalClipnorm: globalClipnorm)
+    }
+
+    public override var slotCount: Int { 1 }
+    public override var initialSlotValue: Float { initialAccumulatorValue }
+
+    public override func update(weights w: UnsafeMutablePointer<Float>, grads g: UnsafePointer<Float>, count: Int,
+                                slots: [UnsafeMutablePointer<Float>], step: Int) {
+        let lr = learningRate, eps = epsilon, acc = slots[0]
+        for i in 0..<count {
+            acc[i] += g[i] * g[i]
+            w[i] -= lr * g[i] / (acc[i] + eps).squareRoot()
+        }
+    }
+}
+
+/// An optimizer from Keras's string name with its default settings.
+public func optimizer(named name: String) throws -> Optimizer {
+    switch name.lowercased() {
+    case "sgd": return SGD()
+    case "adam": return Adam()
+    case "rmsprop": return RMSprop()
+    case "adagrad": return Adagrad()
+    default:
+        throw KerasError.invalidArgument("Could not interpret optimizer identifier: '\(name)' (expected one of: sgd, adam, rmsprop, adagrad)")
+    }
+}

@@ -1,0 +1,77 @@
+// 2-D convolution (NHWC input, kernel (kh, kw, in, out)) as im2col + GEMM.
+
+/// Images per im2col chunk: keeps the patch matrix near cache size instead of
+/// materializing it for the whole batch.
+private func imagesPerChunk(_ g: WindowGeometry) -> Int {
+    let floatsPerImage = max(g.outPixelsPerImage * g.patchSize, 1)
+    return max(1, min(g.batch, (1 << 21) / floatsPerImage))
+}
+
+/// Convolution of `input` (N, H, W, C) with `kernel` (KH, KW, C, F), plus `bias` (F).
+public func conv2d(
+    _ input: Tensor, kernel: Tensor, bias: Tensor?, strides: (Int, Int), padding: Padding
+) throws -> Tensor {
+    guard kernel.rank == 4 else {
+        throw TensorError.shapeMismatch(op: "conv2d", message: "kernel must have rank 4, got \(shapeString(kernel.shape))")
+    }
+    let g = try WindowGeometry(inputShape: input.shape, window: (kernel.shape[0], kernel.shape[1]),
+                               strides: strides, padding: padding)
+    guard kernel.shape[2] == g.channels else {
+        throw TensorError.shapeMismatch(
+            op: "conv2d", message: "input has \(g.channels) channels but the kernel expects \(kernel.shape[2])")
+    }
+    let filters = kernel.shape[3]
+    if let bias, bias.shape != [filters] {
+        throw TensorError.shapeMismatch(op: "conv2d", message: "bias shape \(shapeString(bias.shape)) does not match \(filters) filters")
+    }
+    let out = Tensor(uninitializedShape: [g.batch, g.outHeight, g.outWidth, filters])
+    let patch = g.patchSize, pixels = g.outPixelsPerImage
+    let chunk = imagesPerChunk(g)
+    let cols = TensorStorage(uninitializedCount: chunk * pixels * patch)
+    var first = 0
+    while first < g.batch {
+        let n = min(chunk, g.batch - first)
+        im2col(g, input: input.storage.pointer, firstImage: first, imageCount: n, cols: cols.pointer)
+        let dst = out.storage.pointer + first * pixels * filters
+        if let bias {
+            for r in 0..<(n * pixels) { (dst + r * filters).update(from: bias.storage.pointer, count: filters) }
+        }
+        sgemm(m: n * pixels, n: filters, k: patch, a: cols.pointer, lda: patch,
+              b: kernel.storage.pointer, ldb: filters, beta: bias == nil ? 0 : 1, c: dst, ldc: filters)
+        first += n
+    }
+
+    let xd = input.detached, kd = kernel.detached
+    var inputs = [input, kernel]
+    if let bias { inputs.append(bias) }
+    return Tensor.record("conv2d", out, inputs: inputs) { grad, needs in
+        var grads: [Tensor?] = Array(repeating: nil, count: needs.count)
+        let gx: Tensor? = needs[0] ? Tensor.zeros(xd.shape) : nil
+        let gk: Tensor? = needs[1] ? Tensor.zeros(kd.shape) : nil
+        let cols = TensorStorage(uninitializedCount: chunk * pixels * patch)
+        var first = 0
+        while first < g.batch {
+            let n = min(chunk, g.batch - first)
+            let gOut = grad.storage.pointer + first * pixels * filters
+            if let gk {
+                im2col(g, input: xd.storage.pointer, firstImage: first, imageCount: n, cols: cols.pointer)
+                // dK (patch x F) += colsᵀ (patch x rows) · dOut (rows x F)
+                sgemm(transA: true, m: patch, n: filters, k: n * pixels, a: cols.pointer, lda: patch,
+                      b: gOut, ldb: filters, beta: 1, c: gk.storage.pointer, ldc: filters)
+            }
+            if let gx {
+                // dCols (rows x patch) = dOut (rows x F) · Kᵀ (F x patch)
+                sgemm(transB: true, m: n * pixels, n: patch, k: filters, a: gOut, lda: filters,
+                      b: kd.storage.pointer, ldb: filters, c: cols.pointer, ldc: patch)
+                col2im(g, cols: cols.pointer, firstImage: first, imageCount: n, inputGrad: gx.storage.pointer)
+            }
+            first += n
+        }
+        grads[0] = gx
+        grads[1] = gk
+        if needs.count > 2 && needs[2] {
+            grads[2] = grad.sumKernel(axes: [0, 1, 2]).reshapedStorage([filters])
+        }
+        return grads
+    }
+}
