@@ -118,12 +118,19 @@ public struct InputSpec: Sendable {
 
 /// Keras's default layer names: "dense", "dense_1", ... per class, per process.
 public enum LayerNames {
-    private static let counters = Mutex<[String: Int]>([:])
+    /// Name counters: one set per process, or per `withFreshNames` scope.
+    public final class Counters: Sendable {
+        let counts = Mutex<[String: Int]>([:])
+        public init() {}
+    }
+
+    private static let processCounters = Counters()
+    @TaskLocal private static var scopedCounters: Counters?
 
     /// "Conv2D" → "conv2d", "MaxPooling2D" → "max_pooling2d", then numbered if taken.
     public static func unique(_ className: String) -> String {
         let base = snakeCase(className)
-        return counters.withLock { counts in
+        return (scopedCounters ?? processCounters).counts.withLock { counts in
             let n = counts[base, default: 0]
             counts[base] = n + 1
             return n == 0 ? base : "\(base)_\(n)"
@@ -131,7 +138,12 @@ public enum LayerNames {
     }
 
     /// Restarts the numbering (Keras's `clear_session`).
-    public static func reset() { counters.withLock { $0.removeAll() } }
+    public static func reset() { (scopedCounters ?? processCounters).counts.withLock { $0.removeAll() } }
+
+    /// Runs `body` with numbering that starts afresh and is not shared with other tasks.
+    public static func withFreshNames<R>(_ body: () throws -> R) rethrows -> R {
+        try $scopedCounters.withValue(Counters()) { try body() }
+    }
 
     static func snakeCase(_ name: String) -> String {
         var result = ""

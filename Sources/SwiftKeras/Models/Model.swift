@@ -40,13 +40,20 @@ open class Model {
     // MARK: Weights
 
     public var isBuilt: Bool { !layers.isEmpty && layers.allSatisfy(\.isBuilt) }
-    public var weights: [Variable] { layers.flatMap(\.weights) }
-    public var trainableWeights: [Variable] { layers.flatMap(\.trainableWeights) }
-    public var nonTrainableWeights: [Variable] { layers.flatMap(\.nonTrainableWeights) }
-    public func countParams() -> Int { layers.reduce(0) { $0 + $1.countParams() } }
+
+    /// Builds from the declared input shape, as Keras builds a Sequential whose first
+    /// layer has `input_shape` as soon as layers are added.
+    func buildFromDeclaredShape() {
+        if !isBuilt, let shape = inputShape { _ = try? build(inputShape: shape) }
+    }
+
+    public var weights: [Variable] { buildFromDeclaredShape(); return layers.flatMap(\.weights) }
+    public var trainableWeights: [Variable] { weights.filter(\.trainable) }
+    public var nonTrainableWeights: [Variable] { weights.filter { !$0.trainable } }
+    public func countParams() -> Int { weights.reduce(0) { $0 + $1.shape.reduce(1, *) } }
 
     /// All weight values, layer by layer (Keras's `get_weights`).
-    public func getWeights() -> [Tensor] { layers.flatMap { $0.getWeights() } }
+    public func getWeights() -> [Tensor] { withoutGradients { weights.map(\.value) } }
 
     /// Replaces all weight values in `getWeights()` order; counts and shapes must match.
     public func setWeights(_ values: [Tensor]) throws {

@@ -10,7 +10,7 @@ extension Model {
     /// The text `summary()` prints. Width as Keras: min(88, terminal columns - 4), where
     /// the columns are $COLUMNS on a terminal and 80 otherwise.
     public func summaryText(lineLength: Int? = nil) -> String {
-        if !isBuilt, let shape = inputShape { _ = try? build(inputShape: shape) }
+        buildFromDeclaredShape()
         var text = "Model: \"\(name)\"\n"
         guard isBuilt else {
             return text + "This model has not yet been built. Build the model first by calling build() or by calling the model on a batch of data, or give the first layer an inputShape.\n"

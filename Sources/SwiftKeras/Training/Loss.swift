@@ -111,8 +111,9 @@ public struct Loss: Sendable, Hashable, ExpressibleByStringLiteral, CustomString
             if let logits = logitsInput(yPred, .softmax) {
                 return try sparseSoftmaxCrossentropy(logits: logits, labels: labels)
             }
+            // Keras clips the probabilities and treats their logs as logits.
             let p = yPred.clipped(min: epsilon, max: 1 - epsilon)
-            return try -(pick(p.log(), labels: labels).mean())
+            return try sparseSoftmaxCrossentropy(logits: p.log(), labels: labels)
         case .binaryCrossentropy:
             let y = try smoothed(yTrue.reshaped(yPred.shape), classes: 2)
             if let logits = logitsInput(yPred, .sigmoid) {
@@ -206,18 +207,5 @@ func sigmoidCrossentropy(logits: Tensor, targets: Tensor) throws -> Tensor {
         let scale = g.item / Float(Swift.max(n, 1))
         return [needs[0] ? zd.zipDetached(yd) { scale * (stableSigmoid($0) - $1) } : nil,
                 needs[1] ? zd.mapDetached { -scale * $0 } : nil]
-    }
-}
-
-/// Values of `x` (rows, classes) at integer `labels` (rows), on the tape.
-func pick(_ x: Tensor, labels: Tensor) throws -> Tensor {
-    let width = x.shape.last ?? 1
-    let rows = x.count / Swift.max(width, 1)
-    let out = Tensor(uninitializedShape: [rows])
-    for r in 0..<rows { out.storage.pointer[r] = x.storage.pointer[r * width + Int(labels.storage.pointer[r])] }
-    return Tensor.record("pick", out, inputs: [x]) { g, _ in
-        let gx = Tensor.zeros(x.shape)
-        for r in 0..<rows { gx.storage.pointer[r * width + Int(labels.storage.pointer[r])] = g.storage.pointer[r] }
-        return [gx]
     }
 }
