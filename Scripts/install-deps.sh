@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs the system libraries SwiftKeras links (OpenBLAS, LAPACKE, zlib) when missing.
+set -euo pipefail
+packages=(libopenblas-dev liblapacke-dev zlib1g-dev pkg-config)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "Installing: ${missing[*]}"
+  sudo_cmd=""
+  [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
