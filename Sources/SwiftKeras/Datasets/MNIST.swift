@@ -58,11 +58,11 @@ public enum MNIST {
             bytes[offset..<(offset + 4)].reduce(0) { $0 << 8 | Int($1) }
         }
         let headerSize = 4 + 4 * dimensions
+        if bytes.count >= 4 && word(0) != magic {
+            throw KerasError.fileError(path: path, message: "not an IDX file of the expected kind: magic number \(word(0)), expected \(magic)")
+        }
         guard bytes.count >= headerSize else {
             throw KerasError.fileError(path: path, message: "truncated: \(bytes.count) bytes, shorter than the \(headerSize)-byte IDX header")
-        }
-        guard word(0) == magic else {
-            throw KerasError.fileError(path: path, message: "not an IDX file of the expected kind: magic number \(word(0)), expected \(magic)")
         }
         return (0..<dimensions).map { word(4 + 4 * $0) }
     }

@@ -45,14 +45,29 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable {
 
 /// The process-wide generator behind initializers, shuffling and dropout.
 public enum GlobalRandom {
-    private static let state = Mutex(RandomGenerator(seed: UInt64.random(in: 0...UInt64.max)))
+    /// A generator shared by its users under a lock.
+    public final class Stream: Sendable {
+        let state: Mutex<RandomGenerator>
+        public init(seed: UInt64) { state = Mutex(RandomGenerator(seed: seed)) }
+    }
+
+    private static let process = Stream(seed: UInt64.random(in: 0...UInt64.max))
+    @TaskLocal private static var scoped: Stream?
 
     /// Fixes every later random draw (initializers, shuffling, dropout), like Keras's
     /// `keras.utils.set_random_seed`.
-    public static func setSeed(_ seed: UInt64) { state.withLock { $0 = RandomGenerator(seed: seed) } }
+    public static func setSeed(_ seed: UInt64) {
+        (scoped ?? process).state.withLock { $0 = RandomGenerator(seed: seed) }
+    }
 
     /// A generator for one consumer (a layer's initializer, an epoch's shuffle).
-    public static func makeGenerator() -> RandomGenerator { state.withLock { $0.split() } }
+    public static func makeGenerator() -> RandomGenerator { (scoped ?? process).state.withLock { $0.split() } }
+
+    /// Runs `body` with its own seeded stream, unaffected by other tasks' draws (tests
+    /// running in parallel, several models trained at once).
+    public static func withSeed<R>(_ seed: UInt64, _ body: () throws -> R) rethrows -> R {
+        try $scoped.withValue(Stream(seed: seed)) { try body() }
+    }
 }
 
 /// Keras's `set_random_seed`: the same seed (and thread count) gives the same results.
