@@ -1,68 +1,61 @@
 /// Copies the input patches of images [first, first+count) into rows of `cols`:
 /// row (n, oh, ow), columns (kh, kw, c) to match the Keras kernel layout (kh, kw, in, out).
+///
+/// For one (oh, ow, kh) the kw·c values are one contiguous span of an NHWC input row, so
+/// each span is copied in one loop, with zeros only where it overhangs the padding.
 func im2col(_ g: WindowGeometry, input: UnsafePointer<Float>, firstImage: Int, imageCount: Int,
             cols: UnsafeMutablePointer<Float>) {
-    let c = g.channels, patch = g.patchSize
-    let imageSize = g.inHeight * g.inWidth * c
-    var row = cols
-    for n in firstImage..<(firstImage + imageCount) {
-        let image = input + n * imageSize
-        for oh in 0..<g.outHeight {
-            let top = oh * g.strideHeight - g.padTop
-            for ow in 0..<g.outWidth {
-                let left = ow * g.strideWidth - g.padLeft
-                var dst = row
-                for kh in 0..<g.windowHeight {
-                    let ih = top + kh
-                    if ih < 0 || ih >= g.inHeight {
-                        dst.update(repeating: 0, count: g.windowWidth * c)
-                        dst += g.windowWidth * c
-                        continue
-                    }
-                    let imageRow = image + ih * g.inWidth * c
-                    for kw in 0..<g.windowWidth {
-                        let iw = left + kw
-                        if iw < 0 || iw >= g.inWidth {
-                            dst.update(repeating: 0, count: c)
-                        } else {
-                            dst.update(from: imageRow + iw * c, count: c)
-                        }
-                        dst += c
-                    }
-                }
-                row += patch
-            }
+    forEachPatchSpan(g, firstImage: firstImage, imageCount: imageCount) { colOffset, inputOffset, valid, before, after in
+        let dst = cols + colOffset
+        for i in 0..<before { dst[i] = 0 }
+        if valid > 0 {
+            let src = input + inputOffset, body = dst + before
+            for i in 0..<valid { body[i] = src[i] }
         }
+        let tail = dst + before + valid
+        for i in 0..<after { tail[i] = 0 }
     }
 }
 
 /// Adds patch-gradient rows back into the input gradient (the adjoint of `im2col`).
 func col2im(_ g: WindowGeometry, cols: UnsafePointer<Float>, firstImage: Int, imageCount: Int,
             inputGrad: UnsafeMutablePointer<Float>) {
-    let c = g.channels, patch = g.patchSize
-    let imageSize = g.inHeight * g.inWidth * c
-    var row = cols
+    forEachPatchSpan(g, firstImage: firstImage, imageCount: imageCount) { colOffset, inputOffset, valid, before, _ in
+        guard valid > 0 else { return }
+        let src = cols + colOffset + before, dst = inputGrad + inputOffset
+        for i in 0..<valid { dst[i] += src[i] }
+    }
+}
+
+/// Visits each (image, oh, ow, kh) span of a patch matrix: where it starts in `cols`, where
+/// its in-bounds part starts in the input, how many floats are in bounds, and how many
+/// padding floats come before and after. Rows outside the input are one all-padding span.
+@inline(__always)
+private func forEachPatchSpan(
+    _ g: WindowGeometry, firstImage: Int, imageCount: Int,
+    _ body: (_ colOffset: Int, _ inputOffset: Int, _ valid: Int, _ before: Int, _ after: Int) -> Void
+) {
+    let c = g.channels, span = g.windowWidth * c
+    let imageSize = g.inHeight * g.inWidth * c, rowSize = g.inWidth * c
+    var colOffset = 0
     for n in firstImage..<(firstImage + imageCount) {
-        let image = inputGrad + n * imageSize
+        let image = n * imageSize
         for oh in 0..<g.outHeight {
             let top = oh * g.strideHeight - g.padTop
             for ow in 0..<g.outWidth {
                 let left = ow * g.strideWidth - g.padLeft
-                var src = row
+                let firstColumn = max(left, 0), endColumn = min(left + g.windowWidth, g.inWidth)
+                let before = (firstColumn - left) * c
+                let valid = max(endColumn - firstColumn, 0) * c
                 for kh in 0..<g.windowHeight {
                     let ih = top + kh
-                    if ih < 0 || ih >= g.inHeight { src += g.windowWidth * c; continue }
-                    let imageRow = image + ih * g.inWidth * c
-                    for kw in 0..<g.windowWidth {
-                        let iw = left + kw
-                        if iw >= 0 && iw < g.inWidth {
-                            let dst = imageRow + iw * c
-                            for ch in 0..<c { dst[ch] += src[ch] }
-                        }
-                        src += c
+                    if ih < 0 || ih >= g.inHeight {
+                        body(colOffset, 0, 0, span, 0)
+                    } else {
+                        body(colOffset, image + ih * rowSize + firstColumn * c, valid, min(before, span), span - min(before, span) - valid)
                     }
+                    colOffset += span
                 }
-                row += patch
             }
         }
     }

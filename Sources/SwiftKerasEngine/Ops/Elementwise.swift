@@ -4,6 +4,7 @@ import Glibc
 // Each op computes its output with a raw-pointer loop and records its backward pass.
 
 extension Tensor {
+    @inline(__always)
     static func binary(
         _ opName: String, _ a: Tensor, _ b: Tensor, _ f: (Float, Float) -> Float,
         backward: @escaping (_ grad: Tensor, _ a: Tensor, _ b: Tensor, _ needs: [Bool]) -> [Tensor?]
@@ -79,38 +80,100 @@ extension Tensor {
     public static func / (s: Float, a: Tensor) -> Tensor { try! Tensor(s) / a }
     public static prefix func - (a: Tensor) -> Tensor { a * -1 }
 
-    /// Elementwise unary op whose derivative is a function of the input and output.
-    static func unary(
-        _ opName: String, _ x: Tensor, _ f: (Float) -> Float,
-        derivative: @escaping (_ x: Float, _ y: Float) -> Float
-    ) -> Tensor {
-        let out = x.mapDetached(f)
+    /// Elementwise op whose derivative is a function of its input and output. Generic over
+    /// the function type so that both loops are specialized and vectorized per function.
+    static func unary<F: UnaryFunction>(_ function: F, _ x: Tensor) -> Tensor {
+        let out = Tensor(uninitializedShape: x.shape)
+        let px = x.storage.pointer, po = out.storage.pointer
+        for i in 0..<x.count { po[i] = function.value(px[i]) }
         let xd = x.detached
-        return record(opName, out, inputs: [x]) { g, _ in
+        return record(F.name, out, inputs: [x]) { g, _ in
             let gx = Tensor(uninitializedShape: xd.shape)
             let pg = g.storage.pointer, px = xd.storage.pointer, py = out.storage.pointer, po = gx.storage.pointer
-            for i in 0..<xd.count { po[i] = pg[i] * derivative(px[i], py[i]) }
+            for i in 0..<xd.count { po[i] = pg[i] * function.derivative(x: px[i], y: py[i]) }
             return [gx]
         }
     }
 
-    public func exp() -> Tensor { Tensor.unary("exp", self, Glibc.expf) { _, y in y } }
-    public func log() -> Tensor { Tensor.unary("log", self, Glibc.logf) { x, _ in 1 / x } }
-    public func sqrt() -> Tensor { Tensor.unary("sqrt", self, Glibc.sqrtf) { _, y in 0.5 / y } }
-    public func squared() -> Tensor { Tensor.unary("square", self, { $0 * $0 }) { x, _ in 2 * x } }
-    public func abs() -> Tensor { Tensor.unary("abs", self, Swift.abs) { x, _ in x > 0 ? 1 : (x < 0 ? -1 : 0) } }
-    public func tanh() -> Tensor { Tensor.unary("tanh", self, Glibc.tanhf) { _, y in 1 - y * y } }
-    public func relu() -> Tensor { Tensor.unary("relu", self, { $0 > 0 ? $0 : 0 }) { x, _ in x > 0 ? 1 : 0 } }
+    public func exp() -> Tensor { Tensor.unary(Exp(), self) }
+    public func log() -> Tensor { Tensor.unary(Log(), self) }
+    public func sqrt() -> Tensor { Tensor.unary(Sqrt(), self) }
+    public func squared() -> Tensor { Tensor.unary(Square(), self) }
+    public func abs() -> Tensor { Tensor.unary(Abs(), self) }
+    public func tanh() -> Tensor { Tensor.unary(Tanh(), self) }
+    public func relu() -> Tensor { Tensor.unary(ReLU(), self) }
     public func sigmoid() -> Tensor {
-        var out = Tensor.unary("sigmoid", self, stableSigmoid) { _, y in y * (1 - y) }
+        var out = Tensor.unary(Sigmoid(), self)
         out.logitsSource = LogitsSource(kind: .sigmoid, logits: self)
         return out
     }
 
     /// Clips values to [low, high]; the gradient passes only where the value was inside.
-    public func clipped(min low: Float, max high: Float) -> Tensor {
-        Tensor.unary("clip", self, { Swift.min(Swift.max($0, low), high) }) { x, _ in x >= low && x <= high ? 1 : 0 }
-    }
+    public func clipped(min low: Float, max high: Float) -> Tensor { Tensor.unary(Clip(low: low, high: high), self) }
+}
+
+/// A scalar function and its derivative, for `Tensor.unary`.
+protocol UnaryFunction {
+    static var name: String { get }
+    func value(_ x: Float) -> Float
+    /// d value / dx, given the input x and the output y = value(x).
+    func derivative(x: Float, y: Float) -> Float
+}
+
+struct Exp: UnaryFunction {
+    static let name = "exp"
+    func value(_ x: Float) -> Float { expf(x) }
+    func derivative(x: Float, y: Float) -> Float { y }
+}
+
+struct Log: UnaryFunction {
+    static let name = "log"
+    func value(_ x: Float) -> Float { logf(x) }
+    func derivative(x: Float, y: Float) -> Float { 1 / x }
+}
+
+struct Sqrt: UnaryFunction {
+    static let name = "sqrt"
+    func value(_ x: Float) -> Float { sqrtf(x) }
+    func derivative(x: Float, y: Float) -> Float { 0.5 / y }
+}
+
+struct Square: UnaryFunction {
+    static let name = "square"
+    func value(_ x: Float) -> Float { x * x }
+    func derivative(x: Float, y: Float) -> Float { 2 * x }
+}
+
+struct Abs: UnaryFunction {
+    static let name = "abs"
+    func value(_ x: Float) -> Float { Swift.abs(x) }
+    func derivative(x: Float, y: Float) -> Float { x > 0 ? 1 : (x < 0 ? -1 : 0) }
+}
+
+struct Tanh: UnaryFunction {
+    static let name = "tanh"
+    func value(_ x: Float) -> Float { tanhf(x) }
+    func derivative(x: Float, y: Float) -> Float { 1 - y * y }
+}
+
+struct ReLU: UnaryFunction {
+    static let name = "relu"
+    func value(_ x: Float) -> Float { x > 0 ? x : 0 }
+    func derivative(x: Float, y: Float) -> Float { x > 0 ? 1 : 0 }
+}
+
+struct Sigmoid: UnaryFunction {
+    static let name = "sigmoid"
+    func value(_ x: Float) -> Float { stableSigmoid(x) }
+    func derivative(x: Float, y: Float) -> Float { y * (1 - y) }
+}
+
+/// The gradient passes only where the input was inside [low, high], as TensorFlow's clip.
+struct Clip: UnaryFunction {
+    static let name = "clip"
+    let low: Float, high: Float
+    func value(_ x: Float) -> Float { Swift.min(Swift.max(x, low), high) }
+    func derivative(x: Float, y: Float) -> Float { x >= low && x <= high ? 1 : 0 }
 }
 
 @inline(__always)

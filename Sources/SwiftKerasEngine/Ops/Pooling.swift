@@ -3,31 +3,57 @@
 /// Max pooling; cells outside the input ("same" padding) never win.
 public func maxPool2d(_ input: Tensor, poolSize: (Int, Int), strides: (Int, Int), padding: Padding) throws -> Tensor {
     let g = try WindowGeometry(inputShape: input.shape, window: poolSize, strides: strides, padding: padding)
+    guard input.count <= Int(Int32.max) else {
+        throw TensorError.invalidArgument(op: "max_pool2d", message: "inputs over \(Int32.max) elements are not supported")
+    }
     let c = g.channels
     let out = Tensor(uninitializedShape: [g.batch, g.outHeight, g.outWidth, c])
     // Flat input index of each output's maximum, for the backward scatter.
-    let winners = UnsafeMutableBufferPointer<Int32>.allocate(capacity: out.count)
+    let winners = Tensor(uninitializedShape: out.shape)
     let px = input.storage.pointer, po = out.storage.pointer
-    forEachWindow(g) { o, h0, h1, w0, w1, imageBase in
-        let first = imageBase + (h0 * g.inWidth + w0) * c
-        for ch in 0..<c { po[o + ch] = px[first + ch]; winners[o + ch] = Int32(first + ch) }
-        for h in h0..<h1 {
-            for w in w0..<w1 {
-                let base = imageBase + (h * g.inWidth + w) * c
-                for ch in 0..<c where px[base + ch] > po[o + ch] {
-                    po[o + ch] = px[base + ch]
-                    winners[o + ch] = Int32(base + ch)
+    winners.storage.pointer.withMemoryRebound(to: Int32.self, capacity: out.count) { win in
+        forEachWindow(g) { o, h0, h1, w0, w1, imageBase in
+            let first = imageBase + (h0 * g.inWidth + w0) * c
+            var ch = 0
+            // Eight channels at a time with branch-free selects; indices fit Int32 (checked below).
+            while ch + 8 <= c {
+                var best = UnsafeRawPointer(px + first + ch).loadUnaligned(as: SIMD8<Float>.self)
+                var bestIndex = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7) &+ Int32(truncatingIfNeeded: first + ch)
+                for h in h0..<h1 {
+                    for w in w0..<w1 {
+                        let base = imageBase + (h * g.inWidth + w) * c + ch
+                        let cell = UnsafeRawPointer(px + base).loadUnaligned(as: SIMD8<Float>.self)
+                        let larger = cell .> best
+                        best.replace(with: cell, where: larger)
+                        bestIndex.replace(with: SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7) &+ Int32(truncatingIfNeeded: base),
+                                          where: larger)
+                    }
                 }
+                UnsafeMutableRawPointer(po + o + ch).storeBytes(of: best, as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(win + o + ch).storeBytes(of: bestIndex, as: SIMD8<Int32>.self)
+                ch += 8
+            }
+            while ch < c {
+                var best = px[first + ch], bestIndex = first + ch
+                for h in h0..<h1 {
+                    for w in w0..<w1 {
+                        let index = imageBase + (h * g.inWidth + w) * c + ch
+                        if px[index] > best { best = px[index]; bestIndex = index }
+                    }
+                }
+                po[o + ch] = best
+                win[o + ch] = Int32(truncatingIfNeeded: bestIndex)
+                ch += 1
             }
         }
     }
-    let winnerIndices = Array(winners)
-    winners.deallocate()
     let inputShape = input.shape
     return Tensor.record("max_pool2d", out, inputs: [input]) { grad, _ in
         let gx = Tensor.zeros(inputShape)
         let pg = grad.storage.pointer, pgx = gx.storage.pointer
-        for i in 0..<winnerIndices.count { pgx[Int(winnerIndices[i])] += pg[i] }
+        winners.storage.pointer.withMemoryRebound(to: Int32.self, capacity: grad.count) { win in
+            for i in 0..<grad.count { pgx[Int(win[i])] += pg[i] }
+        }
         return [gx]
     }
 }
@@ -65,6 +91,7 @@ public func averagePool2d(_ input: Tensor, poolSize: (Int, Int), strides: (Int, 
 }
 
 /// Visits every output window: its output offset and the input rows/cols it covers.
+@inline(__always)
 private func forEachWindow(
     _ g: WindowGeometry, _ body: (_ outOffset: Int, _ h0: Int, _ h1: Int, _ w0: Int, _ w1: Int, _ imageBase: Int) -> Void
 ) {

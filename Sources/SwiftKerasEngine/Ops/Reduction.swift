@@ -24,7 +24,10 @@ extension Tensor {
         let outCount = out.count
         let isLeading = axes == Array(0..<axes.count)
         let isTrailing = axes == Array((rank - axes.count)..<rank)
-        if isLeading {
+        if isTrailing {
+            let block = n / Swift.max(outCount, 1)
+            for i in 0..<outCount { o[i] = sumContiguous(p + i * block, block) }
+        } else if isLeading {
             // Column sums: accumulate whole rows, which vectorizes.
             var row = 0
             while row < n {
@@ -32,9 +35,6 @@ extension Tensor {
                 for j in 0..<outCount { o[j] += pr[j] }
                 row += outCount
             }
-        } else if isTrailing {
-            let block = n / Swift.max(outCount, 1)
-            for i in 0..<outCount { o[i] = sumContiguous(p + i * block, block) }
         } else {
             let outStrides = broadcastStrides(outShape, to: shape)
             var index = [Int](repeating: 0, count: rank)
