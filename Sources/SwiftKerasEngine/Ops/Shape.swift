@@ -114,3 +114,120 @@ extension Tensor {
         }
     }
 }
+
+extension Tensor {
+    /// Elements `range` of the flattened tensor, as a tensor of `shape` (a copy). Ops with
+    /// several outputs return one packed tensor and hand out its parts this way.
+    public func flatSlice(_ range: Range<Int>, shape newShape: [Int]) throws -> Tensor {
+        guard range.lowerBound >= 0, range.upperBound <= count, newShape.reduce(1, *) == range.count else {
+            throw TensorError.invalidArgument(
+                op: "flatSlice", message: "elements \(range) as \(shapeString(newShape)) do not fit \(shapeString(shape))")
+        }
+        let out = Tensor(uninitializedShape: newShape)
+        out.storage.pointer.update(from: storage.pointer + range.lowerBound, count: range.count)
+        let total = count
+        return Tensor.record("flat_slice", out, inputs: [self]) { g, _ in
+            let gx = Tensor.zeros([total])
+            (gx.storage.pointer + range.lowerBound).update(from: g.storage.pointer, count: range.count)
+            return [gx]
+        }
+    }
+
+    /// The order of axis 1 reversed (time, for sequences).
+    public func reversedTime() throws -> Tensor {
+        guard rank >= 2 else {
+            throw TensorError.invalidArgument(op: "reverse", message: "needs an axis 1, got shape \(shapeString(shape))")
+        }
+        let out = reverseAxis1Kernel()
+        return Tensor.record("reverse", out, inputs: [self]) { g, _ in [g.reverseAxis1Kernel()] }
+    }
+
+    func reverseAxis1Kernel() -> Tensor {
+        let out = Tensor(uninitializedShape: shape)
+        let outer = shape[0], steps = shape[1], inner = count / Swift.max(outer * steps, 1)
+        for b in 0..<outer {
+            for t in 0..<steps {
+                (out.storage.pointer + (b * steps + t) * inner)
+                    .update(from: storage.pointer + (b * steps + steps - 1 - t) * inner, count: inner)
+            }
+        }
+        return out
+    }
+}
+
+/// Joins tensors along `axis` (negative counts from the end); other axes must match.
+public func concatenate(_ tensors: [Tensor], axis: Int = -1) throws -> Tensor {
+    guard let first = tensors.first else {
+        throw TensorError.invalidArgument(op: "concatenate", message: "needs at least one tensor")
+    }
+    let a = axis < 0 ? axis + first.rank : axis
+    guard a >= 0, a < first.rank else {
+        throw TensorError.invalidArgument(op: "concatenate", message: "axis \(axis) is out of range for rank \(first.rank)")
+    }
+    for t in tensors where t.rank != first.rank || t.shape.enumerated().contains(where: { $0.offset != a && $0.element != first.shape[$0.offset] }) {
+        throw TensorError.shapeMismatch(
+            op: "concatenate",
+            message: "shapes \(tensors.map { shapeString($0.shape) }.joined(separator: ", ")) differ outside axis \(axis)")
+    }
+    let outer = first.shape[..<a].reduce(1, *), inner = first.shape[(a + 1)...].reduce(1, *)
+    let widths = tensors.map { $0.shape[a] * inner }
+    let total = widths.reduce(0, +)
+    var outShape = first.shape
+    outShape[a] = tensors.reduce(0) { $0 + $1.shape[a] }
+    let out = Tensor(uninitializedShape: outShape)
+    var offset = 0
+    for (t, width) in zip(tensors, widths) {
+        for o in 0..<outer {
+            (out.storage.pointer + o * total + offset).update(from: t.storage.pointer + o * width, count: width)
+        }
+        offset += width
+    }
+    let shapes = tensors.map(\.shape)
+    return Tensor.record("concatenate", out, inputs: tensors) { g, needs in
+        var grads: [Tensor?] = []
+        var offset = 0
+        for (i, width) in widths.enumerated() {
+            if needs[i] {
+                let gi = Tensor(uninitializedShape: shapes[i])
+                for o in 0..<outer {
+                    (gi.storage.pointer + o * width).update(from: g.storage.pointer + o * total + offset, count: width)
+                }
+                grads.append(gi)
+            } else {
+                grads.append(nil)
+            }
+            offset += width
+        }
+        return grads
+    }
+}
+
+/// Rows of `table` (vocabulary, dim) at integer `ids` (any shape): shape ids.shape + [dim].
+/// Ids are checked by the caller (the Embedding layer names itself in the error).
+public func embeddingLookup(_ table: Tensor, ids: Tensor) throws -> Tensor {
+    guard table.rank == 2 else {
+        throw TensorError.shapeMismatch(op: "embedding", message: "table must be (vocabulary, dim), got \(shapeString(table.shape))")
+    }
+    let vocabulary = table.shape[0], dim = table.shape[1]
+    let idValues = ids.storage.pointer
+    for i in 0..<ids.count {
+        let v = idValues[i]
+        guard v >= 0, v < Float(vocabulary), v == v.rounded() else {
+            throw TensorError.invalidArgument(op: "embedding", message: "id \(v) at flat index \(i) is outside [0, \(vocabulary))")
+        }
+    }
+    let out = Tensor(uninitializedShape: ids.shape + [dim])
+    let rows = (0..<ids.count).map { Int(idValues[$0]) }
+    for (i, r) in rows.enumerated() {
+        (out.storage.pointer + i * dim).update(from: table.storage.pointer + r * dim, count: dim)
+    }
+    let tableShape = table.shape
+    return Tensor.record("embedding", out, inputs: [table]) { g, _ in
+        let gt = Tensor.zeros(tableShape)
+        for (i, r) in rows.enumerated() {
+            let dst = gt.storage.pointer + r * dim, src = g.storage.pointer + i * dim
+            for j in 0..<dim { dst[j] += src[j] }
+        }
+        return [gt]
+    }
+}
