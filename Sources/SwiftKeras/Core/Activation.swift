@@ -10,7 +10,8 @@ public struct Activation: Sendable, Hashable, ExpressibleByStringLiteral, Custom
     public static let sigmoid = Activation(name: "sigmoid")
     public static let tanh = Activation(name: "tanh")
     public static let softmax = Activation(name: "softmax")
-    public static let known: [Activation] = [.linear, .relu, .sigmoid, .tanh, .softmax]
+    public static let hardSigmoid = Activation(name: "hard_sigmoid")
+    public static let known: [Activation] = [.linear, .relu, .sigmoid, .tanh, .softmax, .hardSigmoid]
 
     public init(name: String) { self.name = name == "None" ? "linear" : name }
     public init(stringLiteral value: String) { self.init(name: value) }
@@ -31,7 +32,20 @@ public struct Activation: Sendable, Hashable, ExpressibleByStringLiteral, Custom
         case "sigmoid": return x.sigmoid()
         case "tanh": return x.tanh()
         case "softmax": return x.softmax()
+        case "hard_sigmoid": return (x * (1.0 / 6) + 0.5).clipped(min: 0, max: 1)
         default: return x
         }
+    }
+}
+
+extension Activation {
+    /// The engine's element function for recurrent cells; throws for softmax and unknown names.
+    func scalar(layer: String) throws -> ScalarActivation {
+        guard let scalar = ScalarActivation(rawValue: name) else {
+            throw KerasError.invalidArgument(
+                "Layer \"\(layer)\": activation '\(name)' cannot be used inside a recurrent cell (use one of: "
+                    + ScalarActivation.allCases.map(\.rawValue).joined(separator: ", ") + ")")
+        }
+        return scalar
     }
 }

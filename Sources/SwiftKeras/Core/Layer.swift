@@ -11,7 +11,8 @@ open class Layer {
     public private(set) var isBuilt = false
     /// The per-sample input shape the layer was built for.
     public private(set) var builtInputShape: [Int]?
-    public private(set) var weights: [Variable] = []
+    /// Weights this layer created itself; wrappers add their inner layers' through `weights`.
+    public private(set) var ownWeights: [Variable] = []
 
     /// Keras's class name, shown by `summary()` ("Conv2D", "MaxPooling2D").
     open var className: String { String(describing: type(of: self)) }
@@ -21,6 +22,8 @@ open class Layer {
         self.declaredInputShape = inputShape
     }
 
+    /// All weights in Keras's `get_weights` order.
+    open var weights: [Variable] { ownWeights }
     public var trainableWeights: [Variable] { weights.filter(\.trainable) }
     public var nonTrainableWeights: [Variable] { weights.filter { !$0.trainable } }
 
@@ -34,6 +37,18 @@ open class Layer {
 
     /// The computation. `input` has already been checked against `inputSpec`.
     open func call(_ input: Tensor, training: Bool) throws -> Tensor { input }
+
+    /// The computation with the mask of padded timesteps (batch, time) of 0/1, when one
+    /// reaches this layer. Layers that use masks (recurrent layers) override this.
+    open func call(_ input: Tensor, mask: Tensor?, training: Bool) throws -> Tensor {
+        try call(input, training: training)
+    }
+
+    /// Whether an incoming mask passes through this layer unchanged (Keras's `supports_masking`).
+    open var supportsMasking: Bool { false }
+
+    /// The mask of this layer's output (Keras's `compute_mask`).
+    open func computeMask(_ input: Tensor, mask: Tensor?) -> Tensor? { supportsMasking ? mask : nil }
 
     /// What inputs this layer accepts (ranks and sizes include the batch axis, as Keras's InputSpec).
     open func inputSpec() -> InputSpec { InputSpec() }
@@ -50,9 +65,9 @@ open class Layer {
     }
 
     /// Calls the layer on a batch, building it on first use.
-    public func callAsFunction(_ input: Tensor, training: Bool = false) throws -> Tensor {
+    public func callAsFunction(_ input: Tensor, mask: Tensor? = nil, training: Bool = false) throws -> Tensor {
         try buildIfNeeded(inputShape: Array(input.shape.dropFirst()))
-        return try call(input, training: training)
+        return try call(input, mask: mask, training: training)
     }
 
     /// Creates a weight with a Keras name ("kernel", "bias") and initializer.
@@ -61,7 +76,7 @@ open class Layer {
                           trainable: Bool = true) throws -> Variable {
         var rng = GlobalRandom.makeGenerator()
         let variable = Variable(try initializer.make(shape, using: &rng), name: "\(name)/\(weightName)", trainable: trainable)
-        weights.append(variable)
+        ownWeights.append(variable)
         return variable
     }
 

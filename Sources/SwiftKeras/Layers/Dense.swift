@@ -20,6 +20,8 @@ public final class Dense: Layer {
         super.init(name: name, inputShape: inputShape)
     }
 
+    public override var supportsMasking: Bool { true }
+
     public override func inputSpec() -> InputSpec {
         if let inputDim = builtInputShape?.last { return InputSpec(minNdim: 2, axes: [-1: inputDim]) }
         return InputSpec(minNdim: 2)

@@ -53,6 +53,7 @@ public final class ActivationLayer: Layer {
     }
 
     public override var className: String { "Activation" }
+    public override var supportsMasking: Bool { true }
 
     public override func build(inputShape: [Int]) throws { try activation.validate(layer: name) }
 
@@ -68,6 +69,8 @@ public final class Dropout: Layer {
         self.rate = rate
         super.init(name: name, inputShape: inputShape)
     }
+
+    public override var supportsMasking: Bool { true }
 
     public override func build(inputShape: [Int]) throws {
         guard rate >= 0, rate < 1 else {

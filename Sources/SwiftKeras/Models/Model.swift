@@ -37,6 +37,12 @@ open class Model {
     /// Runs the model on a batch.
     open func call(_ input: Tensor, training: Bool) throws -> Tensor { input }
 
+    /// Runs the model and also returns the mask of its output (padded timesteps), which
+    /// training applies to the loss and metrics as Keras does.
+    open func callWithMask(_ input: Tensor, training: Bool) throws -> (output: Tensor, mask: Tensor?) {
+        (try call(input, training: training), nil)
+    }
+
     // MARK: Weights
 
     public var isBuilt: Bool { !layers.isEmpty && layers.allSatisfy(\.isBuilt) }

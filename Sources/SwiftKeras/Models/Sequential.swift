@@ -41,8 +41,19 @@ public final class Sequential: Model {
     }
 
     public override func call(_ input: Tensor, training: Bool) throws -> Tensor {
+        try callWithMask(input, training: training).output
+    }
+
+    /// Runs the stack, passing each layer the mask of padded steps its predecessor produced
+    /// (an Embedding with maskZero starts one); returns the output and its mask.
+    public override func callWithMask(_ input: Tensor, training: Bool) throws -> (output: Tensor, mask: Tensor?) {
         var x = input
-        for layer in stack { x = try layer(x, training: training) }
-        return x
+        var mask: Tensor?
+        for layer in stack {
+            let output = try layer(x, mask: mask, training: training)
+            mask = layer.computeMask(x, mask: mask)
+            x = output
+        }
+        return (x, mask)
     }
 }

@@ -1,0 +1,53 @@
+/// Maps integer token ids (batch, time) to vectors (batch, time, outputDim). Table shape
+/// (inputDim, outputDim), initialized uniform in [-0.05, 0.05] as in Keras.
+public final class Embedding: Layer {
+    public let inputDim: Int
+    public let outputDim: Int
+    /// Treat id 0 as padding: later layers get a mask and skip those steps.
+    public let maskZero: Bool
+    public let embeddingsInitializer: Initializer
+    public private(set) var embeddings: Variable?
+
+    public init(inputDim: Int, outputDim: Int, embeddingsInitializer: Initializer = .randomUniform(),
+                maskZero: Bool = false, inputLength: Int? = nil, inputShape: [Int]? = nil, name: String? = nil) {
+        self.inputDim = inputDim
+        self.outputDim = outputDim
+        self.maskZero = maskZero
+        self.embeddingsInitializer = embeddingsInitializer
+        super.init(name: name, inputShape: inputShape ?? inputLength.map { [$0] })
+    }
+
+    /// Keras's positional form: `Embedding(10000, 32)`.
+    public convenience init(_ inputDim: Int, _ outputDim: Int, maskZero: Bool = false, inputLength: Int? = nil,
+                            inputShape: [Int]? = nil, name: String? = nil) {
+        self.init(inputDim: inputDim, outputDim: outputDim, maskZero: maskZero, inputLength: inputLength,
+                  inputShape: inputShape, name: name)
+    }
+
+    public override func build(inputShape: [Int]) throws {
+        guard inputDim > 0, outputDim > 0 else {
+            throw KerasError.invalidArgument("Layer \"\(name)\": input_dim and output_dim must be positive, received \(inputDim) and \(outputDim)")
+        }
+        embeddings = try addWeight(name: "embeddings", shape: [inputDim, outputDim], initializer: embeddingsInitializer)
+    }
+
+    public override func outputShape(for inputShape: [Int]) throws -> [Int] { inputShape + [outputDim] }
+
+    public override func call(_ input: Tensor, training: Bool) throws -> Tensor {
+        let ids = input.storage.pointer
+        let perSample = input.count / Swift.max(input.shape.first ?? 1, 1)
+        for i in 0..<input.count {
+            let id = ids[i]
+            guard id >= 0, id < Float(inputDim), id == id.rounded() else {
+                throw KerasError.invalidData(
+                    "Layer \"\(name)\": token id \(id) in sample \(i / Swift.max(perSample, 1)) at position \(i % Swift.max(perSample, 1)) is outside [0, \(inputDim)) (input_dim=\(inputDim)); ids must be integers below input_dim")
+            }
+        }
+        return try embeddingLookup(embeddings!.value, ids: input.detached)
+    }
+
+    public override func computeMask(_ input: Tensor, mask: Tensor?) -> Tensor? {
+        guard maskZero else { return nil }
+        return input.mapDetached { $0 != 0 ? 1 : 0 }
+    }
+}
