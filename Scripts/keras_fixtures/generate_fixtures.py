@@ -6,13 +6,18 @@ Usage:
 
 OUTPUT_DIR defaults to Tests/SwiftKerasTests/Fixtures relative to the repository
 root (two levels above this script). The script only uses Keras's public API on
-the TensorFlow backend and writes five JSON files:
+the TensorFlow backend (exception: the deprecated Keras 1 text Tokenizer, which
+Keras 3 only ships as keras.src.legacy.preprocessing.text) and writes seven
+JSON files:
 
     layers.json       forward pass + gradients of single layers
     losses.json       loss values + d(loss)/d(y_pred)
     optimizers.json   variable values after 3 optimizer steps
     model_steps.json  two `train_on_batch` steps of a tiny CNN
-    summaries.json    `model.summary()` text and per-layer facts of two models
+    summaries.json    `model.summary()` text and per-layer facts of some models
+    recurrent.json    SimpleRNN/LSTM/GRU/Bidirectional/TimeDistributed/Embedding
+                      forward pass + gradients (masks, states, wrappers)
+    text.json         pad_sequences and Tokenizer outputs
 
 Array encoding used everywhere:
     {"shape": [d0, d1, ...], "data": [flat row-major values as floats]}
@@ -75,13 +80,25 @@ def numpy_softmax(z):
 
 
 def write_json(out_dir, filename, obj):
-    """Write `obj`; a list is written one case per line (compact, diff-friendly)."""
+    """Write `obj`; a list (or a dict of lists) is written one case per line
+    (compact, diff-friendly), any other dict as indented JSON."""
     path = os.path.join(out_dir, filename)
     with open(path, "w", encoding="utf-8") as f:
         if isinstance(obj, list):
             f.write("[\n")
             f.write(",\n".join(json.dumps(c, separators=(",", ":")) for c in obj))
             f.write("\n]\n")
+        elif all(isinstance(v, (list, str)) for v in obj.values()):
+            # A dict of case lists: one case per line as well.
+            parts = []
+            for key, value in obj.items():
+                if isinstance(value, list):
+                    value = "[\n" + ",\n".join(
+                        json.dumps(c, separators=(",", ":")) for c in value) + "\n]"
+                else:
+                    value = json.dumps(value)
+                parts.append(f"{json.dumps(key)}: {value}")
+            f.write("{\n" + ",\n".join(parts) + "\n}\n")
         else:
             json.dump(obj, f, indent=1, ensure_ascii=False)
             f.write("\n")
@@ -173,6 +190,348 @@ def make_layer_cases():
     for act in ["relu", "sigmoid", "tanh", "softmax", "linear"]:
         add(f"activation_{act}", "Activation", {"activation": act}, (3, 5))
     add("activation_softmax_3d", "Activation", {"activation": "softmax"}, (2, 3, 4))
+    return cases
+
+
+# ---------------------------------------------------------------------------
+# recurrent.json
+# ---------------------------------------------------------------------------
+
+# Wrapper layers take their inner layer as {"class": ..., "config": {...}}.
+WRAPPERS = ("Bidirectional", "TimeDistributed")
+
+# Masks of the masked cases (batch 4): full row, trailing padding (twice) and
+# leading padding ("pre", the pad_sequences default).
+RNN_MASK = np.array([[1, 1, 1, 1, 1],
+                     [1, 1, 1, 0, 0],
+                     [1, 0, 0, 0, 0],
+                     [0, 0, 1, 1, 1]], dtype=bool)
+
+
+def _data(encoded):
+    """Decode an `arr` encoding back into a NumPy array."""
+    return np.asarray(encoded["data"], dtype=np.float32).reshape(encoded["shape"])
+
+
+def make_layer(layer_class, config):
+    if layer_class in WRAPPERS:
+        kwargs = dict(config)
+        inner = kwargs.pop("layer")
+        return getattr(layers, layer_class)(
+            getattr(layers, inner["class"])(**inner["config"]), **kwargs)
+    return getattr(layers, layer_class)(**config)
+
+
+def masked_step_behaviour(output, mask):
+    """"zeros" or "previous_output": what a return_sequences RNN emits at a
+    masked step that follows an unmasked one (trailing padding)."""
+    y = np.asarray(output)
+    seen = set()
+    for b in range(mask.shape[0]):
+        for t in range(1, mask.shape[1]):
+            if mask[b, :t].any() and not mask[b, t]:
+                if np.all(y[b, t] == 0):
+                    seen.add("zeros")
+                elif np.array_equal(y[b, t], y[b, t - 1]):
+                    seen.add("previous_output")
+                else:
+                    seen.add("other")
+    assert len(seen) == 1, seen
+    return seen.pop()
+
+
+def recurrent_case(name, layer_class, config, input_shape, mask=None,
+                   initial_state=False):
+    """Forward pass and gradients of one recurrent (or wrapper) layer.
+
+    Same conventions as `layer_case`; in addition:
+      * `mask` (bool, (batch, time)) is passed as `layer(x, mask=...)`;
+      * `initial_state=True` passes random initial states (one per state of
+        the layer, e.g. [h, c] for LSTM) and records their gradients;
+      * with return_state=True the scalar is sum(output * upstream) +
+        sum_i sum(state_i * upstream_state_i).
+    """
+    rng = rng_for("recurrent/" + name)
+    x = normal(rng, input_shape)
+    layer = make_layer(layer_class, config)
+    x_t = tf.constant(x)
+    layer(x_t)  # builds the weights
+    weights = [normal(rng, w.shape, 0.5) for w in layer.get_weights()]
+    layer.set_weights(weights)
+    kwargs = {"training": False}
+    if mask is not None:
+        kwargs["mask"] = tf.constant(mask)
+    states0 = []
+    if initial_state:
+        units = config["units"]
+        n_states = 2 if layer_class == "LSTM" else 1
+        states0 = [normal(rng, (input_shape[0], units)) for _ in range(n_states)]
+        kwargs["initial_state"] = [tf.constant(s) for s in states0]
+    states0_t = kwargs.get("initial_state", [])
+
+    with tf.GradientTape() as tape:
+        tape.watch(x_t)
+        for s in states0_t:
+            tape.watch(s)
+        result = layer(x_t, **kwargs)
+        if config.get("return_state"):
+            y, states = result[0], list(result[1:])
+        else:
+            y, states = result, []
+        upstream = normal(rng, tuple(y.shape))
+        upstream_states = [normal(rng, tuple(s.shape)) for s in states]
+        objective = tf.reduce_sum(y * tf.constant(upstream))
+        for s, u in zip(states, upstream_states):
+            objective += tf.reduce_sum(s * tf.constant(u))
+    grads = tape.gradient(objective, [x_t] + list(states0_t) + list(layer.weights))
+    case = {
+        "name": name,
+        "layer": layer_class,
+        "config": config,
+        "input": arr(x),
+    }
+    if mask is not None:
+        case["mask"] = arr(mask)
+    if initial_state:
+        case["initial_state"] = [arr(s) for s in states0]
+    case.update({
+        "weights": [arr(w) for w in weights],
+        "output": arr(y),
+    })
+    if states:
+        case["states"] = [arr(s) for s in states]
+    case["upstream"] = arr(upstream)
+    if states:
+        case["upstream_states"] = [arr(u) for u in upstream_states]
+    case["grad_input"] = arr(grads[0])
+    if initial_state:
+        case["grad_initial_state"] = [arr(g) for g in grads[1:1 + len(states0)]]
+    case["grad_weights"] = [arr(g) for g in grads[1 + len(states0):]]
+    return case
+
+
+def embedding_ids(rng, shape, input_dim):
+    """Random ids in [1, input_dim) with id 0 and id input_dim - 1 present."""
+    ids = rng.integers(1, input_dim, shape)
+    ids[0, 0] = 0
+    ids[-1, -1] = 0
+    ids[1, 2] = input_dim - 1
+    return ids
+
+
+def embedding_case(name, config):
+    """Embedding layer: integer ids in, no input gradient."""
+    rng = rng_for("recurrent/" + name)
+    ids = embedding_ids(rng, (3, 5), config["input_dim"])
+    layer = layers.Embedding(**config)
+    ids_t = tf.constant(ids.astype(np.int32))
+    layer(ids_t)
+    weights = [normal(rng, w.shape, 0.5) for w in layer.get_weights()]
+    layer.set_weights(weights)
+    with tf.GradientTape() as tape:
+        y = layer(ids_t, training=False)
+        upstream = normal(rng, tuple(y.shape))
+        objective = tf.reduce_sum(y * tf.constant(upstream))
+    # The embedding gradient is an IndexedSlices; densify it.
+    grads = [tf.convert_to_tensor(g) for g in tape.gradient(objective, layer.weights)]
+    case = {
+        "name": name,
+        "layer": "Embedding",
+        "config": config,
+        "input": arr(ids),
+        "weights": [arr(w) for w in weights],
+        "output": arr(y),
+    }
+    if config.get("mask_zero"):
+        case["output_mask"] = arr(layer.compute_mask(ids_t))
+    case["upstream"] = arr(upstream)
+    case["grad_weights"] = [arr(g) for g in grads]
+    return case
+
+
+def embedding_rnn_case(name, rnn_class):
+    """Sequential: Embedding(7, 3, mask_zero=True) -> <rnn_class>(3) on
+    pre-padded ids (leading zeros), so the mask is propagated by the model."""
+    keras.backend.clear_session()
+    rng = rng_for("recurrent/" + name)
+    ids = rng.integers(1, 7, (3, 5))
+    for row, n_pad in enumerate([2, 0, 4]):
+        ids[row, :n_pad] = 0
+    specs = [("Embedding", {"input_dim": 7, "output_dim": 3, "mask_zero": True}),
+             (rnn_class, {"units": 3})]
+    model = keras.Sequential([keras.Input((5,), dtype="int32")] +
+                             [getattr(layers, c)(**cfg) for c, cfg in specs])
+    layers_weights = []
+    for layer in model.layers:
+        ws = [normal(rng, w.shape, 0.5) for w in layer.get_weights()]
+        layer.set_weights(ws)
+        layers_weights.append(ws)
+    ids_t = tf.constant(ids.astype(np.int32))
+    variables = [w for layer in model.layers for w in layer.weights]
+    with tf.GradientTape() as tape:
+        y = model(ids_t, training=False)
+        upstream = normal(rng, tuple(y.shape))
+        objective = tf.reduce_sum(y * tf.constant(upstream))
+    grads = [tf.convert_to_tensor(g) for g in tape.gradient(objective, variables)]
+    grouped, i = [], 0
+    for ws in layers_weights:
+        grouped.append([arr(g) for g in grads[i:i + len(ws)]])
+        i += len(ws)
+    return {
+        "name": name,
+        "layers": [{"class": c, "config": cfg} for c, cfg in specs],
+        "input": arr(ids),
+        "layers_weights": [[arr(w) for w in ws] for ws in layers_weights],
+        "output": arr(y),
+        "upstream": arr(upstream),
+        "grad_weights": grouped,
+    }
+
+
+def masked_sequence_loss_case(name):
+    """model.evaluate of Embedding(mask_zero) -> SimpleRNN(return_sequences)
+    -> TimeDistributed(Dense) with loss "mse": Keras drops the masked time
+    steps from the loss and divides by the number of unmasked steps."""
+    keras.backend.clear_session()
+    rng = rng_for("recurrent/" + name)
+    ids = rng.integers(1, 7, (3, 5))
+    for row, n_pad in enumerate([2, 0, 4]):
+        ids[row, :n_pad] = 0
+    specs = [("Embedding", {"input_dim": 7, "output_dim": 3, "mask_zero": True}),
+             ("SimpleRNN", {"units": 4, "return_sequences": True}),
+             ("TimeDistributed", {"layer": {"class": "Dense", "config": {"units": 2}}})]
+    model = keras.Sequential([keras.Input((5,), dtype="int32")] +
+                             [make_layer(c, cfg) for c, cfg in specs])
+    layers_weights = []
+    for layer in model.layers:
+        ws = [normal(rng, w.shape, 0.5) for w in layer.get_weights()]
+        layer.set_weights(ws)
+        layers_weights.append(ws)
+    y_true = normal(rng, (3, 5, 2))
+    model.compile(optimizer="sgd", loss="mse", jit_compile=False)
+    loss = float(model.evaluate(ids, y_true, batch_size=3, verbose=0))
+    y_pred = model.predict(ids, batch_size=3, verbose=0)
+    per_step = ((y_pred.astype(np.float64) - y_true) ** 2).mean(axis=-1)
+    valid = ids != 0
+    masked_mean = float(per_step[valid].sum() / valid.sum())
+    assert abs(loss - masked_mean) < 1e-5, (loss, masked_mean)
+    return {
+        "name": name,
+        "layers": [{"class": c, "config": cfg} for c, cfg in specs],
+        "loss": "mean_squared_error",
+        "input": arr(ids),
+        "layers_weights": [[arr(w) for w in ws] for ws in layers_weights],
+        "y_true": arr(y_true),
+        "output": arr(y_pred),
+        "output_mask": arr(valid),
+        # What model.evaluate reports: sum(masked per-step losses) / #unmasked.
+        "loss_value": loss,
+        # For contrast: the plain mean over all batch * time steps.
+        "unmasked_mean": float(per_step.mean()),
+    }
+
+
+def make_recurrent_cases():
+    cases = []
+    B, T, D = 3, 5, 4
+    seq = (B, T, D)
+    mseq = (len(RNN_MASK), T, D)  # masked cases use batch 4
+
+    def add(name, cls, cfg, shape=seq, **kw):
+        cases.append(recurrent_case(name, cls, cfg, shape, **kw))
+
+    # SimpleRNN --------------------------------------------------------------
+    add("simplernn_default", "SimpleRNN", {"units": 3})
+    add("simplernn_seq", "SimpleRNN", {"units": 3, "return_sequences": True})
+    add("simplernn_backwards", "SimpleRNN", {"units": 3, "go_backwards": True})
+    add("simplernn_backwards_seq", "SimpleRNN",
+        {"units": 3, "return_sequences": True, "go_backwards": True})
+    add("simplernn_relu", "SimpleRNN", {"units": 3, "activation": "relu"})
+    add("simplernn_no_bias", "SimpleRNN", {"units": 3, "use_bias": False})
+    add("simplernn_state", "SimpleRNN", {"units": 3, "return_state": True})
+    add("simplernn_initial_state", "SimpleRNN", {"units": 3}, initial_state=True)
+    add("simplernn_masked_seq", "SimpleRNN", {"units": 3, "return_sequences": True},
+        mseq, mask=RNN_MASK)
+    add("simplernn_masked_last", "SimpleRNN", {"units": 3}, mseq, mask=RNN_MASK)
+
+    # LSTM -------------------------------------------------------------------
+    add("lstm_default", "LSTM", {"units": 3})
+    add("lstm_seq", "LSTM", {"units": 3, "return_sequences": True})
+    add("lstm_backwards", "LSTM", {"units": 3, "go_backwards": True})
+    add("lstm_backwards_seq", "LSTM",
+        {"units": 3, "return_sequences": True, "go_backwards": True})
+    add("lstm_state", "LSTM", {"units": 3, "return_state": True})
+    add("lstm_initial_state", "LSTM", {"units": 3}, initial_state=True)
+    add("lstm_masked_seq", "LSTM", {"units": 3, "return_sequences": True},
+        mseq, mask=RNN_MASK)
+    add("lstm_masked_last", "LSTM", {"units": 3}, mseq, mask=RNN_MASK)
+    # Keras 3 hard_sigmoid is relu6(x + 3) / 6 (slope 1/6, not Keras 2's 0.2).
+    add("lstm_hard_sigmoid_relu", "LSTM",
+        {"units": 3, "recurrent_activation": "hard_sigmoid", "activation": "relu"})
+    # unit_forget_bias only changes the initial bias: "bias_init" is the bias
+    # of a freshly built layer (gate order i, f, c, o; forget slot = ones).
+    for flag, suffix in [(True, "true"), (False, "false")]:
+        cfg = {"units": 3, "unit_forget_bias": flag}
+        fresh = layers.LSTM(**cfg)
+        fresh.build(seq)
+        add(f"lstm_unit_forget_bias_{suffix}", "LSTM", cfg)
+        cases[-1]["bias_init"] = arr(fresh.get_weights()[2])
+    # Outputs at masked steps of a return_sequences RNN (RNN default
+    # zero_output_for_mask=False: previous output repeated; leading masked
+    # steps repeat the zero initial output).
+    add("zero_output_for_mask_check", "LSTM", {"units": 3, "return_sequences": True},
+        mseq, mask=RNN_MASK)
+    cases[-1]["masked_step_output"] = masked_step_behaviour(
+        _data(cases[-1]["output"]), RNN_MASK)
+
+    # GRU (reset_after=True is the Keras default; False is the "v1" GRU) -----
+    for reset_after, prefix in [(True, "gru"), (False, "gru_reset_after_false")]:
+        base = {"units": 3, "reset_after": reset_after}
+        add(f"{prefix}_default", "GRU", dict(base))
+        add(f"{prefix}_seq", "GRU", dict(base, return_sequences=True))
+        add(f"{prefix}_backwards_seq", "GRU",
+            dict(base, return_sequences=True, go_backwards=True))
+        add(f"{prefix}_state", "GRU", dict(base, return_state=True))
+        add(f"{prefix}_initial_state", "GRU", dict(base), initial_state=True)
+        add(f"{prefix}_masked_seq", "GRU", dict(base, return_sequences=True),
+            mseq, mask=RNN_MASK)
+        add(f"{prefix}_masked_last", "GRU", dict(base), mseq, mask=RNN_MASK)
+
+    # Bidirectional (weights: forward layer's, then backward layer's) ---------
+    for merge_mode in ["concat", "sum", "mul", "ave"]:
+        for rs in [True, False]:
+            inner = {"units": 2, "return_sequences": rs}
+            add(f"bidirectional_lstm_{merge_mode}{'_seq' if rs else ''}", "Bidirectional",
+                {"merge_mode": merge_mode, "layer": {"class": "LSTM", "config": inner}})
+    add("bidirectional_gru_concat_seq", "Bidirectional",
+        {"merge_mode": "concat",
+         "layer": {"class": "GRU", "config": {"units": 2, "return_sequences": True}}})
+    add("bidirectional_simplernn_concat_seq", "Bidirectional",
+        {"merge_mode": "concat",
+         "layer": {"class": "SimpleRNN", "config": {"units": 2, "return_sequences": True}}})
+    # Bidirectional forces zero_output_for_mask=True on its return_sequences
+    # layers: masked steps are zeros here (unlike a bare LSTM).
+    add("bidirectional_lstm_concat_seq_masked", "Bidirectional",
+        {"merge_mode": "concat",
+         "layer": {"class": "LSTM", "config": {"units": 2, "return_sequences": True}}},
+        mseq, mask=RNN_MASK)
+    cases[-1]["masked_step_output"] = masked_step_behaviour(
+        _data(cases[-1]["output"]), RNN_MASK)
+
+    # TimeDistributed ----------------------------------------------------------
+    add("timedistributed_dense_relu", "TimeDistributed",
+        {"layer": {"class": "Dense", "config": {"units": 3, "activation": "relu"}}})
+    add("timedistributed_conv2d", "TimeDistributed",
+        {"layer": {"class": "Conv2D", "config": {"filters": 2, "kernel_size": [3, 3]}}},
+        (2, 3, 5, 5, 1))
+
+    # Embedding ----------------------------------------------------------------
+    cases.append(embedding_case("embedding", {"input_dim": 7, "output_dim": 3}))
+    cases.append(embedding_case("embedding_mask_zero",
+                                {"input_dim": 7, "output_dim": 3, "mask_zero": True}))
+    for cls in ["LSTM", "GRU", "SimpleRNN"]:
+        cases.append(embedding_rnn_case(f"embedding_{cls.lower()}_masked", cls))
+    cases.append(masked_sequence_loss_case("masked_sequence_loss_evaluate"))
     return cases
 
 
@@ -455,6 +814,34 @@ def build_lecture_cnn():
     ])
 
 
+def build_imdb_rnn(rnn_layer):
+    return keras.Sequential([
+        keras.Input(shape=(200,)),
+        layers.Embedding(10000, 32),
+        rnn_layer,
+        layers.Dense(1, activation="sigmoid"),
+    ])
+
+
+def build_stacked_lstm():
+    return keras.Sequential([
+        keras.Input(shape=(200,)),
+        layers.Embedding(10000, 32),
+        layers.LSTM(64, return_sequences=True),
+        layers.LSTM(64),
+        layers.Dense(1, activation="sigmoid"),
+    ])
+
+
+def build_char_lstm():
+    return keras.Sequential([
+        keras.Input(shape=(100,)),
+        layers.Embedding(65, 32),
+        layers.LSTM(128, return_sequences=True),
+        layers.TimeDistributed(layers.Dense(65, activation="softmax")),
+    ])
+
+
 def summary_text(model, columns):
     """model.summary() text with the default line_length.
 
@@ -500,7 +887,104 @@ def summarize(builder):
 
 
 def make_summaries():
-    return {"lenet": summarize(build_lenet), "cnn": summarize(build_lecture_cnn)}
+    return {
+        "lenet": summarize(build_lenet),
+        "cnn": summarize(build_lecture_cnn),
+        "imdb_simplernn": summarize(lambda: build_imdb_rnn(layers.SimpleRNN(32))),
+        "imdb_lstm": summarize(lambda: build_imdb_rnn(layers.LSTM(64))),
+        "imdb_gru": summarize(lambda: build_imdb_rnn(layers.GRU(64))),
+        "stacked_lstm": summarize(build_stacked_lstm),
+        "char_lstm": summarize(build_char_lstm),
+        "bidirectional_lstm": summarize(
+            lambda: build_imdb_rnn(layers.Bidirectional(layers.LSTM(32)))),
+    }
+
+
+# ---------------------------------------------------------------------------
+# text.json
+# ---------------------------------------------------------------------------
+
+PAD_SEQUENCES = [[1, 2, 3], [4, 5], [], [6, 7, 8, 9, 10, 11], [12]]
+
+
+def pad_case(name, args):
+    out = keras.utils.pad_sequences(PAD_SEQUENCES, **args)
+    return {"name": name, "sequences": PAD_SEQUENCES, "args": args,
+            "output": [[int(v) for v in row] for row in out]}
+
+
+def make_pad_cases():
+    cases = [pad_case("defaults", {})]
+    for padding in ["pre", "post"]:
+        for truncating in ["pre", "post"]:
+            cases.append(pad_case(f"maxlen4_pad_{padding}_trunc_{truncating}",
+                                  {"maxlen": 4, "padding": padding, "truncating": truncating}))
+    cases.append(pad_case("value_minus1", {"value": -1}))
+    cases.append(pad_case("maxlen4_post_value_minus1",
+                          {"maxlen": 4, "padding": "post", "value": -1}))
+    cases.append(pad_case("maxlen8_longer_than_all", {"maxlen": 8}))
+    cases.append(pad_case("maxlen8_post", {"maxlen": 8, "padding": "post"}))
+    return cases
+
+
+# Keras 3 no longer exports the Keras 1 Tokenizer publicly
+# (keras.preprocessing.text is gone); the deprecated class still ships here.
+def _tokenizer_class():
+    from keras.src.legacy.preprocessing.text import Tokenizer
+    return Tokenizer
+
+
+TOKENIZER_FIT_TEXTS = [
+    "The cat sat on the mat.",
+    "The dog ate my homework!",
+    "My dog loves the cat; the cat doesn't love my dog.",
+    "Is it raining? Yes, it's raining.",
+    "Hello, World! Hello again...",
+    "A quick-brown fox (very QUICK) jumps.",
+    "Don't stop me now",
+    "Mail me at test@example.com\tor\nhere",
+]
+
+TOKENIZER_TEXTS = [
+    "The cat ate the homework",
+    "An unseen zebra sat on my cat!",
+    "HELLO hello, world?",
+    "",
+    "dog dog DOG cat fox",
+]
+
+
+def tokenizer_case(name, args):
+    tok = _tokenizer_class()(**args)
+    tok.fit_on_texts(TOKENIZER_FIT_TEXTS)
+    return {
+        "name": name,
+        "args": args,
+        "fit_texts": TOKENIZER_FIT_TEXTS,
+        "texts": TOKENIZER_TEXTS,
+        # Index order: counts descending, ties in order of first appearance
+        # (stable sort); the OOV token, if any, always gets index 1.
+        "word_index": sorted(([w, int(i)] for w, i in tok.word_index.items()),
+                             key=lambda p: p[1]),
+        # Order of first appearance in fit_texts.
+        "word_counts": [[w, int(c)] for w, c in tok.word_counts.items()],
+        "sequences": [[int(i) for i in s] for s in tok.texts_to_sequences(TOKENIZER_TEXTS)],
+    }
+
+
+def make_text():
+    tokenizer_cases = [
+        tokenizer_case("defaults", {}),
+        tokenizer_case("num_words5", {"num_words": 5}),
+        tokenizer_case("oov", {"oov_token": "<OOV>"}),
+        tokenizer_case("num_words5_oov", {"num_words": 5, "oov_token": "<OOV>"}),
+    ]
+    default_filters = _tokenizer_class()().filters
+    return {
+        "pad_sequences": make_pad_cases(),
+        "tokenizer_default_filters": default_filters,
+        "tokenizer": tokenizer_cases,
+    }
 
 
 # ---------------------------------------------------------------------------
@@ -516,6 +1000,8 @@ def main():
     write_json(out_dir, "optimizers.json", make_optimizer_cases())
     write_json(out_dir, "model_steps.json", make_model_step_cases())
     write_json(out_dir, "summaries.json", make_summaries())
+    write_json(out_dir, "recurrent.json", make_recurrent_cases())
+    write_json(out_dir, "text.json", make_text())
 
 
 if __name__ == "__main__":

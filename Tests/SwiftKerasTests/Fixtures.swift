@@ -76,6 +76,40 @@ func makeLayer(_ className: String, _ config: [String: Any]) throws -> Layer {
     case "Reshape": return Reshape(try #require(config["target_shape"] as? [Int]))
     case "Activation": return ActivationLayer(activation)
     case "Dropout": return Dropout(Float(try #require(config["rate"] as? Double)))
+    case "SimpleRNN", "LSTM", "GRU": return try makeRecurrentLayer(className, config)
+    case "Bidirectional":
+        let inner = try #require(config["layer"] as? [String: Any])
+        let layer = try makeRecurrentLayer(try #require(inner["class"] as? String), try #require(inner["config"] as? [String: Any]))
+        let mode = try #require(Bidirectional.MergeMode(rawValue: config["merge_mode"] as? String ?? "concat"))
+        return Bidirectional(layer, mergeMode: mode)
+    case "TimeDistributed":
+        let inner = try #require(config["layer"] as? [String: Any])
+        return TimeDistributed(try makeLayer(try #require(inner["class"] as? String), try #require(inner["config"] as? [String: Any])))
+    case "Embedding":
+        return Embedding(inputDim: try #require(config["input_dim"] as? Int), outputDim: try #require(config["output_dim"] as? Int),
+                         maskZero: config["mask_zero"] as? Bool ?? false)
     default: throw KerasError.invalidArgument("no Swift layer for fixture class \(className)")
+    }
+}
+
+func makeRecurrentLayer(_ className: String, _ config: [String: Any]) throws -> RNNLayer {
+    let units = try #require(config["units"] as? Int)
+    let activation = Activation(name: config["activation"] as? String ?? "tanh")
+    let recurrentActivation = Activation(name: config["recurrent_activation"] as? String ?? "sigmoid")
+    let useBias = config["use_bias"] as? Bool ?? true
+    let sequences = config["return_sequences"] as? Bool ?? false
+    let state = config["return_state"] as? Bool ?? false
+    let backwards = config["go_backwards"] as? Bool ?? false
+    switch className {
+    case "SimpleRNN":
+        return SimpleRNN(units, activation: activation, useBias: useBias, returnSequences: sequences, returnState: state, goBackwards: backwards)
+    case "LSTM":
+        return LSTM(units, activation: activation, recurrentActivation: recurrentActivation, useBias: useBias,
+                    unitForgetBias: config["unit_forget_bias"] as? Bool ?? true, returnSequences: sequences,
+                    returnState: state, goBackwards: backwards)
+    default:
+        return GRU(units, activation: activation, recurrentActivation: recurrentActivation, useBias: useBias,
+                   returnSequences: sequences, returnState: state, goBackwards: backwards,
+                   resetAfter: config["reset_after"] as? Bool ?? true)
     }
 }

@@ -147,3 +147,11 @@ enum LectureModels {
         return model
     }
 }
+
+/// Parameterized parity tests pass vacuously on an empty list, so the fixtures' presence is a test of its own.
+@Suite struct FixtureInventoryTests {
+    @Test(arguments: [("layers", 38), ("losses", 26), ("optimizers", 12), ("model_steps", 4), ("recurrent", 55)])
+    func fixtureFileHasItsCases(file: String, minimum: Int) throws {
+        #expect(try Fixtures.load(file).count >= minimum)
+    }
+}

@@ -32,9 +32,17 @@ public final class Bidirectional: Layer {
     public override func computeMask(_ input: Tensor, mask: Tensor?) -> Tensor? { forwardLayer.computeMask(input, mask: mask) }
 
     public override func call(_ input: Tensor, mask: Tensor?, training: Bool) throws -> Tensor {
-        let forward = try forwardLayer(input, mask: mask, training: training)
+        var forward = try forwardLayer(input, mask: mask, training: training)
         var backward = try backwardLayer(input, mask: mask, training: training)
-        if backwardLayer.returnSequences { backward = try backward.reversedTime() }
+        if backwardLayer.returnSequences {
+            backward = try backward.reversedTime()
+            if let mask {
+                // Keras zeroes masked steps of both directions here (zero_output_for_mask).
+                let steps = try mask.detached.reshaped(mask.shape + [1])
+                forward = try forward * steps
+                backward = try backward * steps
+            }
+        }
         switch mergeMode {
         case .concat: return try concatenate([forward, backward])
         case .sum: return try forward + backward

@@ -22,15 +22,21 @@ extension Model {
         func rule(_ left: String, _ fill: String, _ mid: String, _ right: String) -> String {
             left + widths.map { String(repeating: fill, count: $0) }.joined(separator: mid) + right + "\n"
         }
+        // A cell that does not fit wraps at spaces onto more lines, as Keras's table does.
         func row(_ cells: [String], bar: String) -> String {
-            var parts: [String] = []
-            for (i, cell) in cells.enumerated() {
-                let room = widths[i] - 2
-                let clipped = cell.count > room ? String(cell.prefix(room)) : cell
-                let pad = String(repeating: " ", count: room - clipped.count)
-                parts.append(" " + (i == 2 ? pad + clipped : clipped + pad) + " ")
+            let wrapped = cells.enumerated().map { wrap($1, width: widths[$0] - 2) }
+            let height = wrapped.map(\.count).max() ?? 1
+            var text = ""
+            for line in 0..<height {
+                var parts: [String] = []
+                for (i, lines) in wrapped.enumerated() {
+                    let content = line < lines.count ? lines[line] : ""
+                    let pad = String(repeating: " ", count: widths[i] - 2 - content.count)
+                    parts.append(" " + (i == 2 ? pad + content : content + pad) + " ")
+                }
+                text += bar + parts.joined(separator: bar) + bar + "\n"
             }
-            return bar + parts.joined(separator: bar) + bar + "\n"
+            return text
         }
 
         text += rule("┏", "━", "┳", "┓")
@@ -50,6 +56,30 @@ extension Model {
         text += " Non-trainable params: \(groupedThousands(frozen)) (\(memorySize(frozen)))\n"
         return text
     }
+}
+
+/// Greedy word wrap; words longer than `width` are split.
+func wrap(_ text: String, width: Int) -> [String] {
+    var lines: [String] = []
+    var current = ""
+    for word in text.split(separator: " ").map(String.init) {
+        var word = word
+        while word.count > width {
+            if !current.isEmpty { lines.append(current); current = "" }
+            lines.append(String(word.prefix(width)))
+            word = String(word.dropFirst(width))
+        }
+        if current.isEmpty {
+            current = word
+        } else if current.count + 1 + word.count <= width {
+            current += " " + word
+        } else {
+            lines.append(current)
+            current = word
+        }
+    }
+    if !current.isEmpty || lines.isEmpty { lines.append(current) }
+    return lines
 }
 
 /// "664,086"

@@ -12,12 +12,13 @@ struct EpochAccumulator {
         counted = Array(repeating: 0, count: metrics.count)
     }
 
-    mutating func add(loss: Float, batchSize: Int, yTrue: Tensor, yPred: Tensor) {
+    mutating func add(loss: Float, batchSize: Int, yTrue: Tensor, yPred: Tensor, mask: Tensor?) {
         lossSum += Double(loss) * Double(batchSize)
         samples += batchSize
         for (i, metric) in metrics.enumerated() {
-            correct[i] += countCorrect(metric.kind, yTrue: yTrue, yPred: yPred)
-            counted[i] += metricDenominator(metric.kind, yPred: yPred)
+            let (right, total) = countCorrect(metric.kind, yTrue: yTrue, yPred: yPred, mask: mask)
+            correct[i] += right
+            counted[i] += total
         }
     }
 
@@ -87,8 +88,8 @@ extension Model {
                 let rows = Array(order[(step * batchSize)..<Swift.min(n, (step + 1) * batchSize)])
                 let xb = try withoutGradients { try xTrain.gather(rows: rows) }
                 let yb = try withoutGradients { try yTrain.gather(rows: rows) }
-                let (loss, prediction) = try trainStep(xb, yb, settings: settings)
-                totals.add(loss: loss, batchSize: rows.count, yTrue: yb, yPred: prediction)
+                let (loss, prediction, mask) = try trainStep(xb, yb, settings: settings)
+                totals.add(loss: loss, batchSize: rows.count, yTrue: yb, yPred: prediction, mask: mask)
                 if step + 1 < steps { progress.update(step: step + 1, logs: totals.logs()) }
             }
             var logs = totals.logs()
@@ -103,14 +104,15 @@ extension Model {
         return history
     }
 
-    /// One optimizer step on one batch; returns the loss before the update and the predictions.
-    func trainStep(_ x: Tensor, _ y: Tensor, settings: CompiledSettings) throws -> (Float, Tensor) {
-        let prediction = try call(x, training: true)
-        let loss = try settings.loss(y, prediction)
+    /// One optimizer step on one batch; returns the loss before the update, the
+    /// predictions and their mask.
+    func trainStep(_ x: Tensor, _ y: Tensor, settings: CompiledSettings) throws -> (Float, Tensor, Tensor?) {
+        let (prediction, mask) = try callWithMask(x, training: true)
+        let loss = try settings.loss(y, prediction, mask: mask)
         let variables = trainableWeights
         let grads = try gradients(of: loss, wrt: variables)
         try withoutGradients { try settings.optimizer.apply(gradients: grads, to: variables) }
-        return (loss.item, prediction.detached)
+        return (loss.item, prediction.detached, mask)
     }
 
     /// One optimizer step on one batch (Keras's `train_on_batch`): the loss before the
@@ -120,9 +122,9 @@ extension Model {
         let settings = try requireCompiled("train_on_batch")
         let xb = try adapt(x, caller: "train_on_batch")
         try checkData(xb, y, caller: "train_on_batch", loss: settings.loss)
-        let (loss, prediction) = try trainStep(xb, y, settings: settings)
+        let (loss, prediction, mask) = try trainStep(xb, y, settings: settings)
         var totals = EpochAccumulator(metrics: settings.metrics)
-        totals.add(loss: loss, batchSize: xb.shape[0], yTrue: y, yPred: prediction)
+        totals.add(loss: loss, batchSize: xb.shape[0], yTrue: y, yPred: prediction, mask: mask)
         return totals.results
     }
 
@@ -145,9 +147,9 @@ extension Model {
             for step in 0..<steps {
                 let range = (step * batchSize)..<Swift.min(n, (step + 1) * batchSize)
                 let xb = try x.slice(rows: range), yb = try y.slice(rows: range)
-                let prediction = try call(xb, training: false)
-                let loss = try settings.loss(yb, prediction)
-                totals.add(loss: loss.item, batchSize: range.count, yTrue: yb, yPred: prediction)
+                let (prediction, mask) = try callWithMask(xb, training: false)
+                let loss = try settings.loss(yb, prediction, mask: mask)
+                totals.add(loss: loss.item, batchSize: range.count, yTrue: yb, yPred: prediction, mask: mask)
                 progress.update(step: step + 1, logs: totals.logs())
             }
         }

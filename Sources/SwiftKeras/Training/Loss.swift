@@ -93,10 +93,26 @@ public struct Loss: Sendable, Hashable, ExpressibleByStringLiteral, CustomString
         }
     }
 
-    /// The mean loss over the batch, recorded on the tape.
-    public func callAsFunction(_ yTrue: Tensor, _ yPred: Tensor) throws -> Tensor {
+    /// The mean loss over the batch, recorded on the tape. With a `mask` of padded
+    /// timesteps (batch, time), masked steps are left out and the mean is over the rest,
+    /// as Keras does.
+    public func callAsFunction(_ yTrue: Tensor, _ yPred: Tensor, mask: Tensor? = nil) throws -> Tensor {
+        let losses = try perRowLosses(yTrue, yPred)
+        guard let mask else { return try losses.mean() }
+        guard mask.count == losses.count else {
+            throw KerasError.invalidData(
+                "\(name): mask of shape \(shapeString(mask.shape)) does not match predictions of shape \(shapeString(yPred.shape))")
+        }
+        let weights = try mask.detached.reshaped(losses.shape)
+        let unmasked = Swift.max(try weights.sum().item, 1)
+        return try (losses * weights).sum() * (1 / unmasked)
+    }
+
+    /// One loss per prediction row (every axis but the last), on the tape.
+    func perRowLosses(_ yTrue: Tensor, _ yPred: Tensor) throws -> Tensor {
         let kind = try resolvedKind()
         let epsilon: Float = 1e-7
+        let rows = yPred.count / Swift.max(yPred.shape.last ?? 1, 1)
         switch kind {
         case .categoricalCrossentropy:
             let y = try smoothed(yTrue.reshaped(yPred.shape), classes: yPred.shape.last ?? 1)
@@ -105,7 +121,7 @@ public struct Loss: Sendable, Hashable, ExpressibleByStringLiteral, CustomString
             }
             // Probabilities: renormalize, clip to [eps, 1 - eps], as Keras does.
             let p = try (yPred / yPred.sum(axes: [-1], keepDims: true)).clipped(min: epsilon, max: 1 - epsilon)
-            return try -((y * p.log()).sum(axes: [-1]).mean())
+            return try -((y * p.log()).sum(axes: [-1]).reshaped([rows]))
         case .sparseCategoricalCrossentropy:
             let labels = yTrue.detached
             if let logits = logitsInput(yPred, .softmax) {
@@ -117,15 +133,20 @@ public struct Loss: Sendable, Hashable, ExpressibleByStringLiteral, CustomString
         case .binaryCrossentropy:
             let y = try smoothed(yTrue.reshaped(yPred.shape), classes: 2)
             if let logits = logitsInput(yPred, .sigmoid) {
-                return try sigmoidCrossentropy(logits: logits, targets: y)
+                return try rowMeans(sigmoidCrossentropy(logits: logits, targets: y), rows: rows)
             }
             let p = yPred.clipped(min: epsilon, max: 1 - epsilon)
-            return try -((y * p.log() + (1 - y) * (1 - p).log()).mean())
+            return try rowMeans(-(y * p.log() + (1 - y) * (1 - p).log()), rows: rows)
         case .meanSquaredError:
-            return try (yPred - yTrue.reshaped(yPred.shape)).squared().mean()
+            return try rowMeans((yPred - yTrue.reshaped(yPred.shape)).squared(), rows: rows)
         case .meanAbsoluteError:
-            return try (yPred - yTrue.reshaped(yPred.shape)).abs().mean()
+            return try rowMeans((yPred - yTrue.reshaped(yPred.shape)).abs(), rows: rows)
         }
+    }
+
+    /// Means over the last axis, as a (rows) vector.
+    private func rowMeans(_ x: Tensor, rows: Int) throws -> Tensor {
+        try x.reshaped([rows, -1]).mean(axes: [1])
     }
 
     /// The logits behind `yPred` when the loss should use them.
@@ -141,37 +162,44 @@ public struct Loss: Sendable, Hashable, ExpressibleByStringLiteral, CustomString
     }
 }
 
-/// Mean over rows of -Σ y · log_softmax(z), with the fused gradient (softmax(z) - y) / rows.
+/// Per row: -Σ y · log_softmax(z), with the fused gradient softmax(z)·Σy - y.
 func softmaxCrossentropy(logits: Tensor, targets: Tensor) throws -> Tensor {
     let width = logits.shape.last ?? 1
     let rows = logits.count / Swift.max(width, 1)
     let logProbs = logits.softmaxKernel(log: true)
-    var total: Double = 0
-    for i in 0..<logits.count { total -= Double(targets.storage.pointer[i] * logProbs.storage.pointer[i]) }
-    let out = Tensor(Float(total / Double(Swift.max(rows, 1))))
+    let out = Tensor(uninitializedShape: [rows])
+    for r in 0..<rows {
+        var total: Float = 0
+        for j in 0..<width { total -= targets.storage.pointer[r * width + j] * logProbs.storage.pointer[r * width + j] }
+        out.storage.pointer[r] = total
+    }
     let targetsDetached = targets.detached
     return Tensor.record("softmax_crossentropy", out, inputs: [logits, targets]) { g, needs in
-        let scale = g.item / Float(Swift.max(rows, 1))
         var grads: [Tensor?] = [nil, nil]
+        let pl = logProbs.storage.pointer, py = targetsDetached.storage.pointer, pgr = g.storage.pointer
         if needs[0] {
             let gx = Tensor(uninitializedShape: logits.shape)
-            let pg = gx.storage.pointer, pl = logProbs.storage.pointer
+            let pg = gx.storage.pointer
             for r in 0..<rows {
                 var ySum: Float = 0
-                for j in 0..<width { ySum += targetsDetached.storage.pointer[r * width + j] }
+                for j in 0..<width { ySum += py[r * width + j] }
                 for j in 0..<width {
                     let i = r * width + j
-                    pg[i] = scale * (expf(pl[i]) * ySum - targetsDetached.storage.pointer[i])
+                    pg[i] = pgr[r] * (expf(pl[i]) * ySum - py[i])
                 }
             }
             grads[0] = gx
         }
-        if needs[1] { grads[1] = logProbs * (-scale) }
+        if needs[1] {
+            let gy = Tensor(uninitializedShape: logits.shape)
+            for i in 0..<logits.count { gy.storage.pointer[i] = -pgr[i / width] * pl[i] }
+            grads[1] = gy
+        }
         return grads
     }
 }
 
-/// Mean over rows of -log_softmax(z)[label], with the fused gradient.
+/// Per row: -log_softmax(z)[label], with the fused gradient softmax(z) - onehot(label).
 func sparseSoftmaxCrossentropy(logits: Tensor, labels: Tensor) throws -> Tensor {
     let width = logits.shape.last ?? 1
     let rows = logits.count / Swift.max(width, 1)
@@ -179,33 +207,25 @@ func sparseSoftmaxCrossentropy(logits: Tensor, labels: Tensor) throws -> Tensor 
         throw KerasError.invalidData("sparse labels: \(labels.count) labels for \(rows) predictions")
     }
     let logProbs = logits.softmaxKernel(log: true)
-    var total: Double = 0
-    for r in 0..<rows { total -= Double(logProbs.storage.pointer[r * width + Int(labels.storage.pointer[r])]) }
-    let out = Tensor(Float(total / Double(Swift.max(rows, 1))))
+    let out = Tensor(uninitializedShape: [rows])
+    for r in 0..<rows { out.storage.pointer[r] = -logProbs.storage.pointer[r * width + Int(labels.storage.pointer[r])] }
     return Tensor.record("sparse_softmax_crossentropy", out, inputs: [logits]) { g, _ in
-        let scale = g.item / Float(Swift.max(rows, 1))
         let gx = Tensor(uninitializedShape: logits.shape)
-        let pg = gx.storage.pointer, pl = logProbs.storage.pointer
-        for i in 0..<logits.count { pg[i] = scale * expf(pl[i]) }
-        for r in 0..<rows { pg[r * width + Int(labels.storage.pointer[r])] -= scale }
+        let pg = gx.storage.pointer, pl = logProbs.storage.pointer, pgr = g.storage.pointer
+        for r in 0..<rows {
+            for j in 0..<width { pg[r * width + j] = pgr[r] * expf(pl[r * width + j]) }
+            pg[r * width + Int(labels.storage.pointer[r])] -= pgr[r]
+        }
         return [gx]
     }
 }
 
-/// Mean of max(z, 0) - z·y + log(1 + exp(-|z|)), the stable sigmoid crossentropy.
+/// Elementwise max(z, 0) - z·y + log(1 + exp(-|z|)), the stable sigmoid crossentropy.
 func sigmoidCrossentropy(logits: Tensor, targets: Tensor) throws -> Tensor {
-    let n = logits.count
-    let pz = logits.storage.pointer, py = targets.storage.pointer
-    var total: Double = 0
-    for i in 0..<n {
-        let z = pz[i]
-        total += Double(Swift.max(z, 0) - z * py[i] + log1pf(expf(-Swift.abs(z))))
-    }
-    let out = Tensor(Float(total / Double(Swift.max(n, 1))))
+    let out = logits.zipDetached(targets) { z, y in Swift.max(z, 0) - z * y + log1pf(expf(-Swift.abs(z))) }
     let zd = logits.detached, yd = targets.detached
     return Tensor.record("sigmoid_crossentropy", out, inputs: [logits, targets]) { g, needs in
-        let scale = g.item / Float(Swift.max(n, 1))
-        return [needs[0] ? zd.zipDetached(yd) { scale * (stableSigmoid($0) - $1) } : nil,
-                needs[1] ? zd.mapDetached { -scale * $0 } : nil]
+        [needs[0] ? try (g * zd.zipDetached(yd) { stableSigmoid($0) - $1 }) : nil,
+         needs[1] ? try (g * zd.mapDetached { -$0 }) : nil]
     }
 }

@@ -43,27 +43,29 @@ public struct Metric: Sendable, Hashable, ExpressibleByStringLiteral, CustomStri
     }
 }
 
-/// Number of correct predictions in a batch for an accuracy kind.
-func countCorrect(_ kind: Metric.Kind, yTrue: Tensor, yPred: Tensor) -> Int {
+/// Correct predictions and how many were counted in a batch, for an accuracy kind.
+/// Rows whose `mask` entry is 0 (padded timesteps) are not counted, as in Keras.
+func countCorrect(_ kind: Metric.Kind, yTrue: Tensor, yPred: Tensor, mask: Tensor?) -> (correct: Int, counted: Int) {
     let width = yPred.shape.last ?? 1
     let rows = yPred.count / Swift.max(width, 1)
     let py = yTrue.storage.pointer, pp = yPred.storage.pointer
-    var correct = 0
+    let rowMask = mask?.storage.pointer
+    var correct = 0, counted = 0
     switch kind {
     case .binaryAccuracy:
-        for i in 0..<yPred.count where (pp[i] > 0.5) == (py[i] > 0.5) { correct += 1 }
-        return correct
+        for i in 0..<yPred.count where rowMask.map({ $0[i / width] != 0 }) ?? true {
+            counted += 1
+            if (pp[i] > 0.5) == (py[i] > 0.5) { correct += 1 }
+        }
     case .sparseCategoricalAccuracy, .accuracy, .categoricalAccuracy:
         let predicted = yPred.argmaxLastAxis()
         let truth = kind == .sparseCategoricalAccuracy ? yTrue : yTrue.reshapedLastAxis(width).argmaxLastAxis()
-        for r in 0..<rows where predicted.storage.pointer[r] == truth.storage.pointer[r] { correct += 1 }
-        return correct
+        for r in 0..<rows where rowMask.map({ $0[r] != 0 }) ?? true {
+            counted += 1
+            if predicted.storage.pointer[r] == truth.storage.pointer[r] { correct += 1 }
+        }
     }
-}
-
-/// How many values one accuracy kind counts per batch (rows, or elements for binary).
-func metricDenominator(_ kind: Metric.Kind, yPred: Tensor) -> Int {
-    kind == .binaryAccuracy ? yPred.count : yPred.count / Swift.max(yPred.shape.last ?? 1, 1)
+    return (correct, counted)
 }
 
 extension Tensor {

@@ -12,8 +12,8 @@ public enum ScalarActivation: String, Sendable, CaseIterable {
     @inline(__always)
     public func value(_ x: Float) -> Float {
         switch self {
-        case .tanh: return tanhf(x)
-        case .sigmoid: return stableSigmoid(x)
+        case .tanh: return fastTanh(x)
+        case .sigmoid: return fastSigmoid(x)
         case .relu: return x > 0 ? x : 0
         case .linear: return x
         case .hardSigmoid: return Swift.min(Swift.max(x + 3, 0), 6) / 6
@@ -29,6 +29,18 @@ public enum ScalarActivation: String, Sendable, CaseIterable {
         case .relu: return y > 0 ? 1 : 0
         case .linear: return 1
         case .hardSigmoid: return y > 0 && y < 1 ? 1.0 / 6 : 0
+        }
+    }
+
+    /// Applies the function to `count` values in place, one specialized loop per case.
+    @inline(__always)
+    func apply(_ p: UnsafeMutablePointer<Float>, _ count: Int) {
+        switch self {
+        case .tanh: for i in 0..<count { p[i] = fastTanh(p[i]) }
+        case .sigmoid: for i in 0..<count { p[i] = fastSigmoid(p[i]) }
+        case .relu: for i in 0..<count { p[i] = p[i] > 0 ? p[i] : 0 }
+        case .linear: break
+        case .hardSigmoid: for i in 0..<count { p[i] = Swift.min(Swift.max(p[i] + 3, 0), 6) / 6 }
         }
     }
 }
@@ -217,11 +229,10 @@ private final class RecurrentTape: @unchecked Sendable {
                 for row in 0..<n {
                     if isMasked(row, t) { copyRow(hPrev, hNext, row); continue }
                     let x = xw.pointer + (row * steps + t) * gu, r = rec.pointer + row * u
-                    for j in 0..<u {
-                        let y = activation.value(x[j] + r[j])
-                        act[row * u + j] = y
-                        hNext[row * u + j] = y
-                    }
+                    let a = act + row * u, h = hNext + row * u
+                    for j in 0..<u { a[j] = x[j] + r[j] }
+                    activation.apply(a, u)
+                    for j in 0..<u { h[j] = a[j] }
                 }
             case let .lstm(activation, recurrentActivation):
                 let cPrev = cs!.pointer + s * n * u, cNext = cs!.pointer + (s + 1) * n * u
@@ -230,18 +241,15 @@ private final class RecurrentTape: @unchecked Sendable {
                 for row in 0..<n {
                     if isMasked(row, t) { copyRow(hPrev, hNext, row); copyRow(cPrev, cNext, row); continue }
                     let x = xw.pointer + (row * steps + t) * gu, r = rec.pointer + row * gu, a = act + row * gu
-                    for j in 0..<u {
-                        let i = recurrentActivation.value(x[j] + r[j])
-                        let f = recurrentActivation.value(x[u + j] + r[u + j])
-                        let g = activation.value(x[2 * u + j] + r[2 * u + j])
-                        let o = recurrentActivation.value(x[3 * u + j] + r[3 * u + j])
-                        let c = f * cPrev[row * u + j] + i * g
-                        let ac = activation.value(c)
-                        a[j] = i; a[u + j] = f; a[2 * u + j] = g; a[3 * u + j] = o
-                        cNext[row * u + j] = c
-                        activatedCell[row * u + j] = ac
-                        hNext[row * u + j] = o * ac
-                    }
+                    for j in 0..<gu { a[j] = x[j] + r[j] }
+                    recurrentActivation.apply(a, 2 * u)
+                    activation.apply(a + 2 * u, u)
+                    recurrentActivation.apply(a + 3 * u, u)
+                    let c = cNext + row * u, ac = activatedCell + row * u, cp = cPrev + row * u
+                    for j in 0..<u { c[j] = a[u + j] * cp[j] + a[j] * a[2 * u + j]; ac[j] = c[j] }
+                    activation.apply(ac, u)
+                    let h = hNext + row * u
+                    for j in 0..<u { h[j] = a[3 * u + j] * ac[j] }
                 }
             case let .gru(activation, recurrentActivation, resetAfter):
                 if resetAfter {
@@ -256,10 +264,8 @@ private final class RecurrentTape: @unchecked Sendable {
                 let recurrentCandidate = extra?.pointer.advanced(by: s * n * u)
                 for row in 0..<n where !isMasked(row, t) {
                     let x = xw.pointer + (row * steps + t) * gu, r = rec.pointer + row * gu, a = act + row * gu
-                    for j in 0..<u {
-                        a[j] = recurrentActivation.value(x[j] + r[j])
-                        a[u + j] = recurrentActivation.value(x[u + j] + r[u + j])
-                    }
+                    for j in 0..<(2 * u) { a[j] = x[j] + r[j] }
+                    recurrentActivation.apply(a, 2 * u)
                     if !resetAfter {
                         for j in 0..<u { resetHidden.pointer[row * u + j] = a[u + j] * hIn[row * u + j] }
                     }
@@ -271,14 +277,16 @@ private final class RecurrentTape: @unchecked Sendable {
                 for row in 0..<n {
                     if isMasked(row, t) { copyRow(hPrev, hNext, row); continue }
                     let x = xw.pointer + (row * steps + t) * gu, r = rec.pointer + row * gu, a = act + row * gu
-                    for j in 0..<u {
-                        let z = a[j]
-                        let candidateInput = resetAfter ? x[2 * u + j] + a[u + j] * r[2 * u + j] : x[2 * u + j] + r[2 * u + j]
-                        let hh = activation.value(candidateInput)
-                        a[2 * u + j] = hh
-                        if let recurrentCandidate { recurrentCandidate[row * u + j] = r[2 * u + j] }
-                        hNext[row * u + j] = z * hPrev[row * u + j] + (1 - z) * hh
+                    let candidate = a + 2 * u
+                    if resetAfter {
+                        for j in 0..<u { candidate[j] = x[2 * u + j] + a[u + j] * r[2 * u + j] }
+                        (recurrentCandidate! + row * u).update(from: r + 2 * u, count: u)
+                    } else {
+                        for j in 0..<u { candidate[j] = x[2 * u + j] + r[2 * u + j] }
                     }
+                    activation.apply(candidate, u)
+                    let h = hNext + row * u, hp = hPrev + row * u
+                    for j in 0..<u { h[j] = a[j] * hp[j] + (1 - a[j]) * candidate[j] }
                 }
             }
         }
