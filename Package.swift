@@ -33,6 +33,14 @@ let package = Package(
             name: "MNISTCNN", dependencies: ["SwiftKeras", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Examples/MNISTCNN"),
 
+        .executableTarget(
+            name: "CharRNN", dependencies: ["SwiftKeras", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Examples/CharRNN"),
+
+        .executableTarget(
+            name: "Sentiment", dependencies: ["SwiftKeras", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Examples/Sentiment"),
+
         .testTarget(name: "SwiftKerasEngineTests", dependencies: ["SwiftKerasEngine"]),
         .testTarget(
             name: "SwiftKerasTests", dependencies: ["SwiftKeras"],

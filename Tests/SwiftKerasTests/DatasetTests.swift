@@ -63,3 +63,18 @@ import Testing
         #expect(message { _ = try MNIST.readLabels(dir + "/tiny") }.contains("IDX header"))
     }
 }
+
+@Suite struct GzipTests {
+    @Test func truncatedGzipIsAnError() throws {
+        let source = MNIST.bundledDirectory + "/t10k-labels-idx1-ubyte.gz"
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: source))
+        let path = NSTemporaryDirectory() + "swiftkeras-truncated-\(UInt64.random(in: 0...UInt64.max)).gz"
+        try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: path))
+        do {
+            _ = try MNIST.readLabels(path)
+            Issue.record("a truncated file was read without error")
+        } catch {
+            #expect("\(error)".contains(path) && "\(error)".contains("truncated"))
+        }
+    }
+}

@@ -44,6 +44,10 @@ open class Layer {
         try call(input, training: training)
     }
 
+    /// Checks a whole dataset fed to this layer (as the model's first layer) before
+    /// training or inference, so errors can name the sample; Embedding checks its ids.
+    open func validateData(_ x: Tensor) throws {}
+
     /// Whether an incoming mask passes through this layer unchanged (Keras's `supports_masking`).
     open var supportsMasking: Bool { false }
 

@@ -20,7 +20,15 @@ func readPossiblyGzippedFile(_ path: String) throws -> [UInt8] {
             let message = gzerror(file, &code).map { String(cString: $0) } ?? "unknown error"
             throw KerasError.fileError(path: path, message: "corrupt or truncated gzip data (\(message))")
         }
-        if n == 0 { break }
+        if n == 0 {
+            // End of input: zlib reports a stream cut short only through gzerror.
+            var code: Int32 = 0
+            _ = gzerror(file, &code)
+            if code == Z_BUF_ERROR {
+                throw KerasError.fileError(path: path, message: "truncated gzip data (the compressed stream ends early)")
+            }
+            break
+        }
         bytes.append(contentsOf: chunk[0..<Int(n)])
     }
     return bytes

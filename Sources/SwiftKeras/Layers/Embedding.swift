@@ -33,17 +33,24 @@ public final class Embedding: Layer {
 
     public override func outputShape(for inputShape: [Int]) throws -> [Int] { inputShape + [outputDim] }
 
+    /// Checks every id of a dataset before training, so the error names the sample.
+    public override func validateData(_ x: Tensor) throws { try checkIDs(x, where: "sample") }
+
     public override func call(_ input: Tensor, training: Bool) throws -> Tensor {
+        try checkIDs(input, where: "batch row")
+        return try embeddingLookup(embeddings!.value, ids: input.detached)
+    }
+
+    private func checkIDs(_ input: Tensor, where row: String) throws {
         let ids = input.storage.pointer
-        let perSample = input.count / Swift.max(input.shape.first ?? 1, 1)
+        let perSample = Swift.max(input.count / Swift.max(input.shape.first ?? 1, 1), 1)
         for i in 0..<input.count {
             let id = ids[i]
             guard id >= 0, id < Float(inputDim), id == id.rounded() else {
                 throw KerasError.invalidData(
-                    "Layer \"\(name)\": token id \(id) in sample \(i / Swift.max(perSample, 1)) at position \(i % Swift.max(perSample, 1)) is outside [0, \(inputDim)) (input_dim=\(inputDim)); ids must be integers below input_dim")
+                    "Layer \"\(name)\": token id \(id) in \(row) \(i / perSample) at position \(i % perSample) is outside [0, \(inputDim)) (input_dim=\(inputDim)); ids must be integers below input_dim")
             }
         }
-        return try embeddingLookup(embeddings!.value, ids: input.detached)
     }
 
     public override func computeMask(_ input: Tensor, mask: Tensor?) -> Tensor? {

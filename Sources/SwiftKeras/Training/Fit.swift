@@ -197,6 +197,7 @@ extension Model {
             input = try x.reshaped(x.shape + [1])
         }
         try prepare(input)
+        try layers.first?.validateData(input)
         return input
     }
 

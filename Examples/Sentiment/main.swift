@@ -1,0 +1,111 @@
+// The sentiment lectures: recurrent classifiers on real reviews.
+//   imdb:     Embedding(10000, 32) -> LSTM(64) / GRU(64) / SimpleRNN(32) / stacked LSTMs -> Dense(1, sigmoid)
+//             on the bundled IMDB reviews, 200 tokens each;
+//   polarity: the lecture's many-to-one SimpleRNN on short review sentences, which then
+//             classifies sentences given on the command line ("The movie is very interesting.").
+import ArgumentParser
+import SwiftKeras
+
+@main
+struct Sentiment: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Recurrent sentiment classifiers on the bundled reviews.",
+        subcommands: [IMDBReviews.self, Polarity.self], defaultSubcommand: Polarity.self)
+}
+
+enum Cell: String, ExpressibleByArgument, CaseIterable {
+    case lstm, gru
+    case simpleRNN = "simple_rnn"
+    case stacked
+}
+
+struct IMDBReviews: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "imdb", abstract: "Classify IMDB reviews (25,000 train, 25,000 test).")
+    @Option(help: "lstm, gru, simple_rnn or stacked (two LSTMs).") var cell = Cell.lstm
+    @Option(help: "Training epochs.") var epochs = 3
+    @Option(name: .customLong("batch-size")) var batchSize = 64
+    @Option(help: "Progress output: 0 silent, 1 progress bar, 2 one line per epoch.") var verbose = 1
+    @Option(help: "Random seed.") var seed: UInt64 = 42
+    @Option(name: .customLong("train-samples"), help: "Use only the first N training reviews (0: all).") var trainSamples = 0
+    @Option(name: .customLong("min-accuracy"), help: "Exit with failure below this test accuracy (0 disables).")
+    var minAccuracy: Float = 0
+
+    func run() throws {
+        setRandomSeed(seed)
+        let maxFeatures = 10000, maxlen = 200
+        let ((trainSequences, yTrainAll), (testSequences, yTest)) = try IMDB.loadData(numWords: maxFeatures)
+        let count = trainSamples > 0 ? min(trainSamples, trainSequences.count) : trainSequences.count
+        let xTrain = try padSequences(Array(trainSequences.prefix(count)), maxlen: maxlen)
+        let yTrain = try yTrainAll.slice(rows: 0..<count)
+        let xTest = try padSequences(testSequences, maxlen: maxlen)
+        print("\(xTrain.shape[0]) train and \(xTest.shape[0]) test sequences of \(maxlen) tokens")
+
+        let model = Sequential()
+        model.add(Embedding(maxFeatures, 32, inputLength: maxlen))
+        switch cell {
+        case .lstm: model.add(LSTM(64))
+        case .gru: model.add(GRU(64))
+        case .simpleRNN: model.add(SimpleRNN(32))
+        case .stacked:
+            model.add(LSTM(64, returnSequences: true))
+            model.add(LSTM(64))
+        }
+        model.add(Dense(1, activation: .sigmoid))
+        model.summary()
+        model.compile(loss: .binaryCrossentropy, optimizer: "adam", metrics: [.accuracy])
+
+        let start = ContinuousClock.now
+        try model.fit(xTrain, yTrain, batchSize: batchSize, epochs: epochs, verbose: verbose, validationData: (xTest, yTest))
+        let seconds = Double((ContinuousClock.now - start).components.seconds)
+        let score = try model.evaluate(xTest, yTest, batchSize: 256, verbose: 0)
+        print("Test loss: \(score[0])")
+        print("Test accuracy: \(score[1])")
+        print("Training time: \(Int(seconds)) s for \(epochs) epoch(s), \(Int(seconds) / max(epochs, 1)) s per epoch")
+        if minAccuracy > 0 && score[1] < minAccuracy {
+            throw ValidationError("test accuracy \(score[1]) is below the required \(minAccuracy)")
+        }
+    }
+}
+
+struct Polarity: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "A SimpleRNN on 4,000 review sentences; then classify your own.")
+    @Option(help: "Training epochs.") var epochs = 8
+    @Option(name: .customLong("batch-size")) var batchSize = 32
+    @Option(help: "Progress output: 0 silent, 1 progress bar, 2 one line per epoch.") var verbose = 2
+    @Option(help: "Random seed.") var seed: UInt64 = 42
+    @Option(name: .customLong("min-accuracy"), help: "Exit with failure below this test accuracy (0 disables).")
+    var minAccuracy: Float = 0
+    @Argument(help: "Sentences to classify after training.") var sentences: [String] = ["The movie is very interesting.", "A dull, tedious mess."]
+
+    func run() throws {
+        setRandomSeed(seed)
+        let vocabularySize = 5000, maxlen = 40
+        let ((trainTexts, yTrain), (testTexts, yTest)) = try SentencePolarity.loadData()
+        let tokenizer = Tokenizer(numWords: vocabularySize, oovToken: "<OOV>")
+        tokenizer.fitOnTexts(trainTexts)
+        let xTrain = try padSequences(tokenizer.textsToSequences(trainTexts), maxlen: maxlen)
+        let xTest = try padSequences(tokenizer.textsToSequences(testTexts), maxlen: maxlen)
+
+        // Many-to-one: the words of a sentence in, one sentiment out.
+        let model = Sequential()
+        model.add(Embedding(vocabularySize, 32, maskZero: true, inputLength: maxlen))
+        model.add(SimpleRNN(32, dropout: 0.2))
+        model.add(Dense(1, activation: .sigmoid))
+        model.summary()
+        model.compile(loss: .binaryCrossentropy, optimizer: Adam(learningRate: 0.002), metrics: [.accuracy])
+        try model.fit(xTrain, yTrain, batchSize: batchSize, epochs: epochs, verbose: verbose, validationData: (xTest, yTest))
+        let score = try model.evaluate(xTest, yTest, verbose: 0)
+        print("Test loss: \(score[0])")
+        print("Test accuracy: \(score[1])")
+
+        if !sentences.isEmpty {
+            let probabilities = try model.predict(try padSequences(tokenizer.textsToSequences(sentences), maxlen: maxlen))
+            for (sentence, p) in zip(sentences, probabilities.scalars) {
+                print("\(p >= 0.5 ? "positive" : "negative") (\(p)): \(sentence)")
+            }
+        }
+        if minAccuracy > 0 && score[1] < minAccuracy {
+            throw ValidationError("test accuracy \(score[1]) is below the required \(minAccuracy)")
+        }
+    }
+}
