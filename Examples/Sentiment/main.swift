@@ -69,8 +69,14 @@ struct IMDBReviews: ParsableCommand {
 
 struct Polarity: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "A SimpleRNN on 4,000 review sentences; then classify your own.")
-    @Option(help: "Training epochs.") var epochs = 8
+    @Option(help: "Training epochs.") var epochs = 4
     @Option(name: .customLong("batch-size")) var batchSize = 32
+    @Option(help: "Words kept by the tokenizer.") var vocabulary = 2000
+    @Option(help: "Embedding width.") var embedding = 16
+    @Option(help: "Recurrent units.") var units = 16
+    @Option(help: "lstm, gru or simple_rnn.") var cell = Cell.simpleRNN
+    @Option(help: "Dropout on the recurrent layer's inputs.") var dropout: Float = 0.5
+    @Option(name: .customLong("learning-rate")) var learningRate: Float = 0.002
     @Option(help: "Progress output: 0 silent, 1 progress bar, 2 one line per epoch.") var verbose = 2
     @Option(help: "Random seed.") var seed: UInt64 = 42
     @Option(name: .customLong("min-accuracy"), help: "Exit with failure below this test accuracy (0 disables).")
@@ -79,7 +85,7 @@ struct Polarity: ParsableCommand {
 
     func run() throws {
         setRandomSeed(seed)
-        let vocabularySize = 5000, maxlen = 40
+        let vocabularySize = vocabulary, maxlen = 40
         let ((trainTexts, yTrain), (testTexts, yTest)) = try SentencePolarity.loadData()
         let tokenizer = Tokenizer(numWords: vocabularySize, oovToken: "<OOV>")
         tokenizer.fitOnTexts(trainTexts)
@@ -88,11 +94,15 @@ struct Polarity: ParsableCommand {
 
         // Many-to-one: the words of a sentence in, one sentiment out.
         let model = Sequential()
-        model.add(Embedding(vocabularySize, 32, maskZero: true, inputLength: maxlen))
-        model.add(SimpleRNN(32, dropout: 0.2))
+        model.add(Embedding(vocabularySize, embedding, maskZero: true, inputLength: maxlen))
+        switch cell {
+        case .lstm: model.add(LSTM(units, dropout: dropout))
+        case .gru: model.add(GRU(units, dropout: dropout))
+        case .simpleRNN, .stacked: model.add(SimpleRNN(units, dropout: dropout))
+        }
         model.add(Dense(1, activation: .sigmoid))
         model.summary()
-        model.compile(loss: .binaryCrossentropy, optimizer: Adam(learningRate: 0.002), metrics: [.accuracy])
+        model.compile(loss: .binaryCrossentropy, optimizer: Adam(learningRate: learningRate), metrics: [.accuracy])
         try model.fit(xTrain, yTrain, batchSize: batchSize, epochs: epochs, verbose: verbose, validationData: (xTest, yTest))
         let score = try model.evaluate(xTest, yTest, verbose: 0)
         print("Test loss: \(score[0])")
