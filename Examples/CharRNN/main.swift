@@ -58,6 +58,7 @@ struct Text: ParsableCommand {
     @Option(help: "Sampling temperature (lower is more conservative).") var temperature: Float = 0.6
     @Option(help: "Characters to generate.") var generate = 300
     @Option(help: "Random seed.") var seed: UInt64 = 7
+    @Option(help: "Progress output: 0 silent, 1 progress bar, 2 one line per epoch.") var verbose = 1
 
     func run() throws {
         setRandomSeed(seed)
@@ -88,18 +89,22 @@ struct Text: ParsableCommand {
         model.add(TimeDistributed(Dense(vocabulary.count, activation: .softmax)))
         model.summary()
         model.compile(loss: .sparseCategoricalCrossentropy, optimizer: Adam(learningRate: 0.003), metrics: [.accuracy])
-        try model.fit(x, y, batchSize: batchSize, epochs: epochs)
+        try model.fit(x, y, batchSize: batchSize, epochs: epochs, verbose: verbose)
 
-        // Generation: feed the text so far (last `length` characters), sample the next one.
-        var text = Array("this movie was ")
+        // Generation: start from a window of real text, feed the last `length` characters,
+        // sample the next one, repeat.
         var sampler = RandomGenerator(seed: seed &+ 1)
+        let promptStart = Int(sampler.nextUniform() * Float(ids.count - length))
+        let prompt = ids[promptStart..<(promptStart + length)].map { vocabulary[Int($0)] }
+        var text = prompt
         for _ in 0..<generate {
             let context = text.suffix(length).map { Float(index[$0] ?? 0) }
             let probabilities = try model.predict(try Tensor(context, shape: [1, context.count]))
             let last = Array(probabilities.scalars.suffix(vocabulary.count))
             text.append(vocabulary[sample(last, temperature: temperature, using: &sampler)])
         }
-        print("\nSample (temperature \(temperature)):\n\(String(text))")
+        print("\nPrompt:\n\(String(prompt))")
+        print("\nGenerated (temperature \(temperature)):\n\(String(text.dropFirst(length)))")
     }
 }
 
