@@ -41,6 +41,10 @@ let package = Package(
             name: "Sentiment", dependencies: ["SwiftKeras", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Examples/Sentiment"),
 
+        .executableTarget(
+            name: "Benchmark", dependencies: ["SwiftKeras", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Examples/Benchmark"),
+
         .testTarget(name: "SwiftKerasEngineTests", dependencies: ["SwiftKerasEngine"]),
         .testTarget(
             name: "SwiftKerasTests", dependencies: ["SwiftKeras"],

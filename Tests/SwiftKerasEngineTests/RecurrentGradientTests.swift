@@ -51,6 +51,30 @@ import Testing
         #expect(result.maxRelativeError < 2e-2, "\(cell) masked: \(result)")
     }
 
+    /// Batches of 8 or more run in two halves on two threads: same values and gradients.
+    @Test(arguments: cells)
+    func parallelHalvesMatchFiniteDifferences(cell: RecurrentCell) throws {
+        var rng = RandomGenerator(seed: 12)
+        let (n, t, d, u) = (9, 3, 2, 2)
+        let x = Tensor.randomNormal([n, t, d], using: &rng)
+        let w = Tensor.randomNormal([d, cell.gateCount * u], stddev: 0.5, using: &rng)
+        let rw = Tensor.randomNormal([u, cell.gateCount * u], stddev: 0.5, using: &rng)
+        let b = Tensor.randomNormal(cell.biasShape(units: u), stddev: 0.5, using: &rng)
+        let mask = Tensor.randomUniform([n, t], using: &rng).mapDetached { $0 < 0.25 ? 0 : 1 }
+        let result = try checkGradients(at: [x, w, rw, b], epsilon: 1e-2) { v in
+            try allOutputs(recurrent(v[0], kernel: v[1], recurrentKernel: v[2], bias: v[3], cell: cell, mask: mask))
+        }
+        #expect(result.maxRelativeError < 2e-2, "\(cell) batch of 9: \(result)")
+        // Row by row (each a batch of one, so no threads) gives the same outputs.
+        let whole = try recurrent(x, kernel: w, recurrentKernel: rw, bias: b, cell: cell, mask: mask).sequence.scalars
+        for row in 0..<n {
+            let single = try recurrent(try x.slice(rows: row..<(row + 1)), kernel: w, recurrentKernel: rw, bias: b, cell: cell,
+                                       mask: try mask.slice(rows: row..<(row + 1))).sequence.scalars
+            let part = Array(whole[(row * t * u)..<((row + 1) * t * u)])
+            #expect(zip(single, part).allSatisfy { Swift.abs($0 - $1) < 1e-6 }, "row \(row)")
+        }
+    }
+
     @Test func maskedStepsCarryTheState() throws {
         let cell = RecurrentCell.lstm(activation: .tanh, recurrentActivation: .sigmoid)
         var rng = RandomGenerator(seed: 2)

@@ -48,3 +48,22 @@ import Testing
         #expect(message { _ = try rnn(Tensor.zeros([1, 2, 2])) }.contains("cannot be used inside a recurrent cell"))
     }
 }
+
+@Suite struct BidirectionalMergeNoneTests {
+    @Test func mergeNoneGivesBothDirections() throws {
+        let layer = Bidirectional(LSTM(2), mergeMode: .none)
+        let x = Tensor.randomNormal([2, 3, 4])
+        let (forward, backward) = try layer.callSeparately(x)
+        #expect(forward.shape == [2, 2] && backward.shape == [2, 2])
+        do {
+            _ = try layer(x)
+            Issue.record("merge_mode none used as a single output did not throw")
+        } catch {
+            #expect("\(error)".contains("callSeparately"))
+        }
+        let concat = Bidirectional(LSTM(2), mergeMode: .concat)
+        try concat.buildIfNeeded(inputShape: [3, 4])
+        try concat.setWeights(layer.getWeights())
+        #expect(try concat(x).scalars == (try concatenate([forward, backward])).scalars)
+    }
+}

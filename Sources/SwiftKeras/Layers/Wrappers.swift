@@ -1,7 +1,8 @@
 /// Runs a recurrent layer over the sequence in both directions and merges the two outputs
 /// (Keras's `Bidirectional`). The backward copy's sequence is re-reversed so both align in time.
 public final class Bidirectional: Layer {
-    public enum MergeMode: String, Sendable { case concat, sum, mul, ave }
+    /// How the two directions combine; `none` keeps them apart (`callSeparately`).
+    public enum MergeMode: String, Sendable { case concat, sum, mul, ave, none }
 
     public let forwardLayer: RNNLayer
     public let backwardLayer: RNNLayer
@@ -32,6 +33,21 @@ public final class Bidirectional: Layer {
     public override func computeMask(_ input: Tensor, mask: Tensor?) -> Tensor? { forwardLayer.computeMask(input, mask: mask) }
 
     public override func call(_ input: Tensor, mask: Tensor?, training: Bool) throws -> Tensor {
+        let (forward, backward) = try callSeparately(input, mask: mask, training: training)
+        switch mergeMode {
+        case .concat: return try concatenate([forward, backward])
+        case .sum: return try forward + backward
+        case .mul: return try forward * backward
+        case .ave: return try (forward + backward) * 0.5
+        case .none:
+            throw KerasError.invalidArgument(
+                "Layer \"\(name)\": merge_mode none gives two outputs; call callSeparately(_:mask:training:) instead of using it as a single-output layer")
+        }
+    }
+
+    /// The forward and the (re-reversed) backward outputs, unmerged (Keras's merge_mode=None).
+    public func callSeparately(_ input: Tensor, mask: Tensor? = nil, training: Bool = false) throws -> (forward: Tensor, backward: Tensor) {
+        try buildIfNeeded(inputShape: Array(input.shape.dropFirst()))
         var forward = try forwardLayer(input, mask: mask, training: training)
         var backward = try backwardLayer(input, mask: mask, training: training)
         if backwardLayer.returnSequences {
@@ -43,12 +59,7 @@ public final class Bidirectional: Layer {
                 backward = try backward * steps
             }
         }
-        switch mergeMode {
-        case .concat: return try concatenate([forward, backward])
-        case .sum: return try forward + backward
-        case .mul: return try forward * backward
-        case .ave: return try (forward + backward) * 0.5
-        }
+        return (forward, backward)
     }
 }
 

@@ -22,4 +22,13 @@ func sgemm(
 public enum BLASThreads {
     public static func set(_ count: Int) { openblas_set_num_threads(Int32(count)) }
     public static var current: Int { Int(openblas_get_num_threads()) }
+
+    /// Runs `body` with single-threaded GEMMs (for code that runs its own threads).
+    static func singleThreaded<R>(_ body: () throws -> R) rethrows -> R {
+        let previous = current
+        guard previous > 1 else { return try body() }
+        set(1)
+        defer { set(previous) }
+        return try body()
+    }
 }

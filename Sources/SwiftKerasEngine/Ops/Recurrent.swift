@@ -1,3 +1,4 @@
+import Dispatch
 import Glibc
 
 // Whole recurrent layers (SimpleRNN, LSTM, GRU) as one op: the input projection of all
@@ -145,6 +146,12 @@ public func recurrent(
     return RecurrentResult(sequence: sequence, lastOutput: states[0], states: states)
 }
 
+/// A value handed to worker threads whose accesses the caller keeps disjoint.
+private struct UncheckedSendable<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}
+
 /// Forward values saved for the backward pass, and both passes.
 private final class RecurrentTape: @unchecked Sendable {
     let cell: RecurrentCell
@@ -183,13 +190,31 @@ private final class RecurrentTape: @unchecked Sendable {
     @inline(__always) func time(_ s: Int) -> Int { goBackwards ? steps - 1 - s : s }
     @inline(__always) func isMasked(_ row: Int, _ t: Int) -> Bool { mask.map { $0.storage.pointer[row * steps + t] == 0 } ?? false }
 
-    /// The state fed to the recurrent matmul at step s (dropped-out copy when needed).
-    func recurrentInput(_ s: Int, into buffer: UnsafeMutablePointer<Float>) -> UnsafePointer<Float> {
+    /// The state fed to the recurrent matmul at step s (a dropped-out copy when needed), for
+    /// `rows`; the result is laid out for the whole batch.
+    func recurrentInput(_ s: Int, rows: Range<Int>, into buffer: UnsafeMutablePointer<Float>) -> UnsafePointer<Float> {
         let h = hs.pointer + s * n * units
         guard let dropMask else { return UnsafePointer(h) }
         let m = dropMask.storage.pointer
-        for i in 0..<(n * units) { buffer[i] = h[i] * m[i] }
+        for i in (rows.lowerBound * units)..<(rows.upperBound * units) { buffer[i] = h[i] * m[i] }
         return UnsafePointer(buffer)
+    }
+
+    /// Runs `body` over the batch rows, in two halves on two threads when the batch is large
+    /// enough, with single-threaded GEMMs inside. The second argument numbers the part.
+    func inParallelHalves(_ body: (Range<Int>, Int) -> Void) {
+        let parts = n >= 8 ? 2 : 1
+        guard parts > 1 else { body(0..<n, 0); return }
+        let half = (n + 1) / 2, n = self.n
+        BLASThreads.singleThreaded {
+            withoutActuallyEscaping(body) { body in
+                // The halves touch disjoint rows of the shared buffers, so sharing is safe.
+                let shared = UncheckedSendable(body)
+                DispatchQueue.concurrentPerform(iterations: parts) { part in
+                    shared.value(part == 0 ? 0..<half : half..<n, part)
+                }
+            }
+        }
     }
 
     func forward(input: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Tensor?, initialStates: [Tensor]?) -> Tensor {
@@ -218,75 +243,81 @@ private final class RecurrentTape: @unchecked Sendable {
         let resetHidden = TensorStorage(repeating: 0, count: n * u)
         let rk = recurrentKernel.storage.pointer
 
-        for s in 0..<steps {
-            let t = time(s)
-            let hPrev = hs.pointer + s * n * u, hNext = hs.pointer + (s + 1) * n * u
-            let act = acts.pointer + s * n * gu
-            let hIn = recurrentInput(s, into: dropped.pointer)
-            switch cell {
-            case .simple(let activation):
-                sgemm(m: n, n: u, k: u, a: hIn, lda: u, b: rk, ldb: u, c: rec.pointer, ldc: u)
-                for row in 0..<n {
-                    if isMasked(row, t) { copyRow(hPrev, hNext, row); continue }
-                    let x = xw.pointer + (row * steps + t) * gu, r = rec.pointer + row * u
-                    let a = act + row * u, h = hNext + row * u
-                    for j in 0..<u { a[j] = x[j] + r[j] }
-                    activation.apply(a, u)
-                    for j in 0..<u { h[j] = a[j] }
-                }
-            case let .lstm(activation, recurrentActivation):
-                let cPrev = cs!.pointer + s * n * u, cNext = cs!.pointer + (s + 1) * n * u
-                let activatedCell = extra!.pointer + s * n * u
-                sgemm(m: n, n: gu, k: u, a: hIn, lda: u, b: rk, ldb: gu, c: rec.pointer, ldc: gu)
-                for row in 0..<n {
-                    if isMasked(row, t) { copyRow(hPrev, hNext, row); copyRow(cPrev, cNext, row); continue }
-                    let x = xw.pointer + (row * steps + t) * gu, r = rec.pointer + row * gu, a = act + row * gu
-                    for j in 0..<gu { a[j] = x[j] + r[j] }
-                    recurrentActivation.apply(a, 2 * u)
-                    activation.apply(a + 2 * u, u)
-                    recurrentActivation.apply(a + 3 * u, u)
-                    let c = cNext + row * u, ac = activatedCell + row * u, cp = cPrev + row * u
-                    for j in 0..<u { c[j] = a[u + j] * cp[j] + a[j] * a[2 * u + j]; ac[j] = c[j] }
-                    activation.apply(ac, u)
-                    let h = hNext + row * u
-                    for j in 0..<u { h[j] = a[3 * u + j] * ac[j] }
-                }
-            case let .gru(activation, recurrentActivation, resetAfter):
-                if resetAfter {
-                    sgemm(m: n, n: gu, k: u, a: hIn, lda: u, b: rk, ldb: gu, c: rec.pointer, ldc: gu)
-                    if let recurrentBias {
-                        for row in 0..<n { for j in 0..<gu { rec.pointer[row * gu + j] += recurrentBias[j] } }
+        // The rows are independent, so the batch is split in two halves that run every step
+        // on their own core; small per-step GEMMs are also faster single-threaded than with
+        // OpenBLAS waking its workers each step.
+        inParallelHalves { rows, _ in
+            let r0 = rows.lowerBound, m = rows.count
+            for s in 0..<steps {
+                let t = time(s)
+                let hPrev = hs.pointer + s * n * u, hNext = hs.pointer + (s + 1) * n * u
+                let act = acts.pointer + s * n * gu
+                let hIn = recurrentInput(s, rows: rows, into: dropped.pointer)
+                switch cell {
+                case .simple(let activation):
+                    sgemm(m: m, n: u, k: u, a: hIn + r0 * u, lda: u, b: rk, ldb: u, c: rec.pointer + r0 * u, ldc: u)
+                    for row in rows {
+                        if isMasked(row, t) { copyRow(hPrev, hNext, row); continue }
+                        let x = xw.pointer + (row * steps + t) * gu, r = rec.pointer + row * u
+                        let a = act + row * u, h = hNext + row * u
+                        for j in 0..<u { a[j] = x[j] + r[j] }
+                        activation.apply(a, u)
+                        for j in 0..<u { h[j] = a[j] }
                     }
-                } else {
-                    // z and r from the first 2·units columns; the candidate needs r first.
-                    sgemm(m: n, n: 2 * u, k: u, a: hIn, lda: u, b: rk, ldb: gu, c: rec.pointer, ldc: gu)
-                }
-                let recurrentCandidate = extra?.pointer.advanced(by: s * n * u)
-                for row in 0..<n where !isMasked(row, t) {
-                    let x = xw.pointer + (row * steps + t) * gu, r = rec.pointer + row * gu, a = act + row * gu
-                    for j in 0..<(2 * u) { a[j] = x[j] + r[j] }
-                    recurrentActivation.apply(a, 2 * u)
-                    if !resetAfter {
-                        for j in 0..<u { resetHidden.pointer[row * u + j] = a[u + j] * hIn[row * u + j] }
+                case let .lstm(activation, recurrentActivation):
+                    let cPrev = cs!.pointer + s * n * u, cNext = cs!.pointer + (s + 1) * n * u
+                    let activatedCell = extra!.pointer + s * n * u
+                    sgemm(m: m, n: gu, k: u, a: hIn + r0 * u, lda: u, b: rk, ldb: gu, c: rec.pointer + r0 * gu, ldc: gu)
+                    for row in rows {
+                        if isMasked(row, t) { copyRow(hPrev, hNext, row); copyRow(cPrev, cNext, row); continue }
+                        let x = xw.pointer + (row * steps + t) * gu, r = rec.pointer + row * gu, a = act + row * gu
+                        for j in 0..<gu { a[j] = x[j] + r[j] }
+                        recurrentActivation.apply(a, 2 * u)
+                        activation.apply(a + 2 * u, u)
+                        recurrentActivation.apply(a + 3 * u, u)
+                        let c = cNext + row * u, ac = activatedCell + row * u, cp = cPrev + row * u
+                        for j in 0..<u { c[j] = a[u + j] * cp[j] + a[j] * a[2 * u + j]; ac[j] = c[j] }
+                        activation.apply(ac, u)
+                        let h = hNext + row * u
+                        for j in 0..<u { h[j] = a[3 * u + j] * ac[j] }
                     }
-                }
-                if !resetAfter {
-                    sgemm(m: n, n: u, k: u, a: resetHidden.pointer, lda: u, b: rk + 2 * u, ldb: gu,
-                          c: rec.pointer + 2 * u, ldc: gu)
-                }
-                for row in 0..<n {
-                    if isMasked(row, t) { copyRow(hPrev, hNext, row); continue }
-                    let x = xw.pointer + (row * steps + t) * gu, r = rec.pointer + row * gu, a = act + row * gu
-                    let candidate = a + 2 * u
+                case let .gru(activation, recurrentActivation, resetAfter):
                     if resetAfter {
-                        for j in 0..<u { candidate[j] = x[2 * u + j] + a[u + j] * r[2 * u + j] }
-                        (recurrentCandidate! + row * u).update(from: r + 2 * u, count: u)
+                        sgemm(m: m, n: gu, k: u, a: hIn + r0 * u, lda: u, b: rk, ldb: gu, c: rec.pointer + r0 * gu, ldc: gu)
+                        if let recurrentBias {
+                            for row in rows { for j in 0..<gu { rec.pointer[row * gu + j] += recurrentBias[j] } }
+                        }
                     } else {
-                        for j in 0..<u { candidate[j] = x[2 * u + j] + r[2 * u + j] }
+                        // z and r from the first 2·units columns; the candidate needs r first.
+                        sgemm(m: m, n: 2 * u, k: u, a: hIn + r0 * u, lda: u, b: rk, ldb: gu, c: rec.pointer + r0 * gu, ldc: gu)
                     }
-                    activation.apply(candidate, u)
-                    let h = hNext + row * u, hp = hPrev + row * u
-                    for j in 0..<u { h[j] = a[j] * hp[j] + (1 - a[j]) * candidate[j] }
+                    let recurrentCandidate = extra?.pointer.advanced(by: s * n * u)
+                    for row in rows where !isMasked(row, t) {
+                        let x = xw.pointer + (row * steps + t) * gu, r = rec.pointer + row * gu, a = act + row * gu
+                        for j in 0..<(2 * u) { a[j] = x[j] + r[j] }
+                        recurrentActivation.apply(a, 2 * u)
+                        if !resetAfter {
+                            for j in 0..<u { resetHidden.pointer[row * u + j] = a[u + j] * hIn[row * u + j] }
+                        }
+                    }
+                    if !resetAfter {
+                        sgemm(m: m, n: u, k: u, a: resetHidden.pointer + r0 * u, lda: u, b: rk + 2 * u, ldb: gu,
+                              c: rec.pointer + r0 * gu + 2 * u, ldc: gu)
+                    }
+                    for row in rows {
+                        if isMasked(row, t) { copyRow(hPrev, hNext, row); continue }
+                        let x = xw.pointer + (row * steps + t) * gu, r = rec.pointer + row * gu, a = act + row * gu
+                        let candidate = a + 2 * u
+                        if resetAfter {
+                            for j in 0..<u { candidate[j] = x[2 * u + j] + a[u + j] * r[2 * u + j] }
+                            (recurrentCandidate! + row * u).update(from: r + 2 * u, count: u)
+                        } else {
+                            for j in 0..<u { candidate[j] = x[2 * u + j] + r[2 * u + j] }
+                        }
+                        activation.apply(candidate, u)
+                        let h = hNext + row * u, hp = hPrev + row * u
+                        for j in 0..<u { h[j] = a[j] * hp[j] + (1 - a[j]) * candidate[j] }
+                    }
                 }
             }
         }
@@ -332,106 +363,126 @@ private final class RecurrentTape: @unchecked Sendable {
         let rk = recurrentKernel.storage.pointer
         let dropMask = self.dropMask?.storage.pointer
 
-        for s in stride(from: steps - 1, through: 0, by: -1) {
-            let t = time(s)
-            let hPrev = hs.pointer + s * n * u
-            let act = acts.pointer + s * n * gu
-            // Gradient reaching this step's output.
-            for row in 0..<n {
-                let src = gp + (row * steps + s) * u, dst = dh.pointer + row * u
-                for j in 0..<u { dst[j] += src[j] }
-            }
-            let hIn = recurrentInput(s, into: dropped.pointer)
-            dRec.pointer.update(repeating: 0, count: n * gu)
-            switch cell {
-            case .simple(let activation):
-                for row in 0..<n where !isMasked(row, t) {
-                    for j in 0..<u {
-                        let i = row * u + j
-                        let gpre = dh.pointer[i] * activation.derivative(y: act[i])
-                        dRec.pointer[i] = gpre
-                        dxw.pointer[(row * steps + t) * gu + j] = gpre
-                    }
+        // Each half of the batch runs back through time on its own thread, with its own
+        // partial recurrent-kernel (and recurrent-bias) gradient, summed afterwards.
+        let parts = 2
+        let partials = TensorStorage(repeating: 0, count: parts * u * gu)
+        let partialBiases = TensorStorage(repeating: 0, count: parts * gu)
+        inParallelHalves { rows, part in
+            let r0 = rows.lowerBound, m = rows.count
+            let partialRecurrent = partials.pointer + part * u * gu, partialBias = partialBiases.pointer + part * gu
+            for s in stride(from: steps - 1, through: 0, by: -1) {
+                let t = time(s)
+                let hPrev = hs.pointer + s * n * u
+                let act = acts.pointer + s * n * gu
+                // Gradient reaching this step's output.
+                for row in rows {
+                    let src = gp + (row * steps + s) * u, dst = dh.pointer + row * u
+                    for j in 0..<u { dst[j] += src[j] }
                 }
-            case let .lstm(activation, recurrentActivation):
-                let cPrev = cs!.pointer + s * n * u
-                let activatedCell = extra!.pointer + s * n * u
-                for row in 0..<n where !isMasked(row, t) {
-                    let a = act + row * gu, dg = dRec.pointer + row * gu
-                    for j in 0..<u {
-                        let k = row * u + j
-                        let i = a[j], f = a[u + j], g = a[2 * u + j], o = a[3 * u + j], ac = activatedCell[k]
-                        let dcTotal = dc.pointer[k] + dh.pointer[k] * o * activation.derivative(y: ac)
-                        dg[j] = dcTotal * g * recurrentActivation.derivative(y: i)
-                        dg[u + j] = dcTotal * cPrev[k] * recurrentActivation.derivative(y: f)
-                        dg[2 * u + j] = dcTotal * i * activation.derivative(y: g)
-                        dg[3 * u + j] = dh.pointer[k] * ac * recurrentActivation.derivative(y: o)
-                        dc.pointer[k] = dcTotal * f
-                    }
-                    (dxw.pointer + (row * steps + t) * gu).update(from: dg, count: gu)
-                }
-            case let .gru(activation, recurrentActivation, resetAfter):
-                let recurrentCandidate = extra?.pointer.advanced(by: s * n * u)
-                for row in 0..<n where !isMasked(row, t) {
-                    let a = act + row * gu, dg = dRec.pointer + row * gu, dx = dxw.pointer + (row * steps + t) * gu
-                    for j in 0..<u {
-                        let k = row * u + j
-                        let z = a[j], r = a[u + j], hh = a[2 * u + j]
-                        let dz = dh.pointer[k] * (hPrev[k] - hh) * recurrentActivation.derivative(y: z)
-                        let dCandidate = dh.pointer[k] * (1 - z) * activation.derivative(y: hh)
-                        dx[j] = dz; dg[j] = dz
-                        dx[2 * u + j] = dCandidate
-                        if resetAfter {
-                            let dr = dCandidate * recurrentCandidate![k] * recurrentActivation.derivative(y: r)
-                            dx[u + j] = dr; dg[u + j] = dr
-                            dg[2 * u + j] = dCandidate * r
-                        } else {
-                            dg[2 * u + j] = dCandidate
-                        }
-                    }
-                }
-                if !resetAfter {
-                    // Candidate path: (r ⊙ hIn) · U_h. Gradient to r ⊙ hIn, then to r and hIn.
-                    for row in 0..<n { for j in 0..<u { resetHidden.pointer[row * u + j] = act[row * gu + u + j] * hIn[row * u + j] } }
-                    sgemm(transB: true, m: n, n: u, k: u, a: dRec.pointer + 2 * u, lda: gu, b: rk + 2 * u, ldb: gu,
-                          c: dResetHidden.pointer, ldc: u)
-                    sgemm(transA: true, m: u, n: u, k: n, a: resetHidden.pointer, lda: u, b: dRec.pointer + 2 * u, ldb: gu,
-                          beta: 1, c: gRecurrent.storage.pointer + 2 * u, ldc: gu)
-                    for row in 0..<n where !isMasked(row, t) {
+                let hIn = recurrentInput(s, rows: rows, into: dropped.pointer)
+                (dRec.pointer + r0 * gu).update(repeating: 0, count: m * gu)
+                switch cell {
+                case .simple(let activation):
+                    for row in rows where !isMasked(row, t) {
                         for j in 0..<u {
-                            let k = row * u + j, r = act[row * gu + u + j]
-                            let dr = dResetHidden.pointer[k] * hIn[k] * recurrentActivation.derivative(y: r)
-                            dRec.pointer[row * gu + u + j] = dr
-                            dxw.pointer[(row * steps + t) * gu + u + j] = dr
+                            let i = row * u + j
+                            let gpre = dh.pointer[i] * activation.derivative(y: act[i])
+                            dRec.pointer[i] = gpre
+                            dxw.pointer[(row * steps + t) * gu + j] = gpre
+                        }
+                    }
+                case let .lstm(activation, recurrentActivation):
+                    let cPrev = cs!.pointer + s * n * u
+                    let activatedCell = extra!.pointer + s * n * u
+                    for row in rows where !isMasked(row, t) {
+                        let a = act + row * gu, dg = dRec.pointer + row * gu
+                        for j in 0..<u {
+                            let k = row * u + j
+                            let i = a[j], f = a[u + j], g = a[2 * u + j], o = a[3 * u + j], ac = activatedCell[k]
+                            let dcTotal = dc.pointer[k] + dh.pointer[k] * o * activation.derivative(y: ac)
+                            dg[j] = dcTotal * g * recurrentActivation.derivative(y: i)
+                            dg[u + j] = dcTotal * cPrev[k] * recurrentActivation.derivative(y: f)
+                            dg[2 * u + j] = dcTotal * i * activation.derivative(y: g)
+                            dg[3 * u + j] = dh.pointer[k] * ac * recurrentActivation.derivative(y: o)
+                            dc.pointer[k] = dcTotal * f
+                        }
+                        (dxw.pointer + (row * steps + t) * gu).update(from: dg, count: gu)
+                    }
+                case let .gru(activation, recurrentActivation, resetAfter):
+                    let recurrentCandidate = extra?.pointer.advanced(by: s * n * u)
+                    for row in rows where !isMasked(row, t) {
+                        let a = act + row * gu, dg = dRec.pointer + row * gu, dx = dxw.pointer + (row * steps + t) * gu
+                        for j in 0..<u {
+                            let k = row * u + j
+                            let z = a[j], r = a[u + j], hh = a[2 * u + j]
+                            let dz = dh.pointer[k] * (hPrev[k] - hh) * recurrentActivation.derivative(y: z)
+                            let dCandidate = dh.pointer[k] * (1 - z) * activation.derivative(y: hh)
+                            dx[j] = dz; dg[j] = dz
+                            dx[2 * u + j] = dCandidate
+                            if resetAfter {
+                                let dr = dCandidate * recurrentCandidate![k] * recurrentActivation.derivative(y: r)
+                                dx[u + j] = dr; dg[u + j] = dr
+                                dg[2 * u + j] = dCandidate * r
+                            } else {
+                                dg[2 * u + j] = dCandidate
+                            }
+                        }
+                    }
+                    if !resetAfter {
+                        // Candidate path: (r ⊙ hIn) · U_h. Gradient to r ⊙ hIn, then to r and hIn.
+                        for row in rows { for j in 0..<u { resetHidden.pointer[row * u + j] = act[row * gu + u + j] * hIn[row * u + j] } }
+                        sgemm(transB: true, m: m, n: u, k: u, a: dRec.pointer + r0 * gu + 2 * u, lda: gu, b: rk + 2 * u, ldb: gu,
+                              c: dResetHidden.pointer + r0 * u, ldc: u)
+                        sgemm(transA: true, m: u, n: u, k: m, a: resetHidden.pointer + r0 * u, lda: u, b: dRec.pointer + r0 * gu + 2 * u,
+                              ldb: gu, beta: 1, c: partialRecurrent + 2 * u, ldc: gu)
+                        for row in rows where !isMasked(row, t) {
+                            for j in 0..<u {
+                                let k = row * u + j, r = act[row * gu + u + j]
+                                let dr = dResetHidden.pointer[k] * hIn[k] * recurrentActivation.derivative(y: r)
+                                dRec.pointer[row * gu + u + j] = dr
+                                dxw.pointer[(row * steps + t) * gu + u + j] = dr
+                            }
                         }
                     }
                 }
-            }
 
-            // Through the recurrent matmul: dU += hInᵀ · dRec, dhIn = dRec · Uᵀ.
-            let recurrentColumns: Int
-            if case .gru(_, _, false) = cell { recurrentColumns = 2 * u } else { recurrentColumns = gu }
-            sgemm(transA: true, m: u, n: recurrentColumns, k: n, a: hIn, lda: u, b: dRec.pointer, ldb: gu,
-                  beta: 1, c: gRecurrent.storage.pointer, ldc: gu)
-            sgemm(transB: true, m: n, n: u, k: recurrentColumns, a: dRec.pointer, lda: gu, b: rk, ldb: gu,
-                  c: dhIn.pointer, ldc: u)
-            if case .gru(_, _, false) = cell {
-                for row in 0..<n { for j in 0..<u {
-                    dhIn.pointer[row * u + j] += dResetHidden.pointer[row * u + j] * act[row * gu + u + j]
-                } }
-            }
-            if case .gru(_, _, true) = cell {
-                for row in 0..<n { for j in 0..<gu { gRecurrentBias.pointer[j] += dRec.pointer[row * gu + j] } }
-            }
-            // State gradient for the previous step.
-            for row in 0..<n where !isMasked(row, t) {
-                for j in 0..<u {
-                    let k = row * u + j
-                    var direct: Float = 0
-                    if case .gru = cell { direct = dh.pointer[k] * act[row * gu + j] }
-                    dh.pointer[k] = direct + dhIn.pointer[k] * (dropMask?[k] ?? 1)
+                // Through the recurrent matmul: dU += hInᵀ · dRec, dhIn = dRec · Uᵀ.
+                let recurrentColumns: Int
+                if case .gru(_, _, false) = cell { recurrentColumns = 2 * u } else { recurrentColumns = gu }
+                sgemm(transA: true, m: u, n: recurrentColumns, k: m, a: hIn + r0 * u, lda: u, b: dRec.pointer + r0 * gu, ldb: gu,
+                      beta: 1, c: partialRecurrent, ldc: gu)
+                sgemm(transB: true, m: m, n: u, k: recurrentColumns, a: dRec.pointer + r0 * gu, lda: gu, b: rk, ldb: gu,
+                      c: dhIn.pointer + r0 * u, ldc: u)
+                if case .gru(_, _, false) = cell {
+                    for row in rows { for j in 0..<u {
+                        dhIn.pointer[row * u + j] += dResetHidden.pointer[row * u + j] * act[row * gu + u + j]
+                    } }
+                }
+                if case .gru(_, _, true) = cell {
+                    for row in rows { for j in 0..<gu { partialBias[j] += dRec.pointer[row * gu + j] } }
+                }
+                // State gradient for the previous step.
+                // dh_prev = dhIn (through the dropout mask), plus z ⊙ dh for a GRU.
+                let isGRU: Bool
+                if case .gru = cell { isGRU = true } else { isGRU = false }
+                for row in rows where !isMasked(row, t) {
+                    let g = dh.pointer + row * u, through = dhIn.pointer + row * u, z = act + row * gu
+                    if let dropMask {
+                        let keep = dropMask + row * u
+                        for j in 0..<u { through[j] *= keep[j] }
+                    }
+                    if isGRU {
+                        for j in 0..<u { g[j] = g[j] * z[j] + through[j] }
+                    } else {
+                        for j in 0..<u { g[j] = through[j] }
+                    }
                 }
             }
+        }
+        for part in 0..<parts {
+            for i in 0..<(u * gu) { gRecurrent.storage.pointer[i] += partials.pointer[part * u * gu + i] }
+            for j in 0..<gu { gRecurrentBias.pointer[j] += partialBiases.pointer[part * gu + j] }
         }
 
         // Input side, all timesteps at once.
