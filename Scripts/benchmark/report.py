@@ -121,6 +121,7 @@ def meta(args):
         "git_commit": (commit + (" (with uncommitted changes)" if dirty else "")) if commit else None,
         "openblas": openblas_facts(args.binary),
         "env": {k: os.environ[k] for k in ENV_VARS if k in os.environ},
+        "load_average_1min": round(os.getloadavg()[0], 2),
     }
     print(json.dumps(record))
 
@@ -250,6 +251,10 @@ def render(args):
     if end.get("wall_seconds") is not None:
         m, s = divmod(int(end["wall_seconds"]), 60)
         facts.append(("Total run time", f"{m} min {s} s (both frameworks, all workloads, including warm-ups)"))
+    if meta_record.get("load_average_1min") is not None:
+        facts.append(("Load average (1 min)", f"{meta_record['load_average_1min']} at the start"
+                      + (f", {end['load_average_1min']} at the end" if end.get("load_average_1min") is not None else "")
+                      + " (other processes on the machine skew timings)"))
     out += [f"- **{name}**: {value}" for name, value in facts if value]
     out.append("")
 

@@ -26,7 +26,9 @@ while (($#)); do
   esac
 done
 command_line="bash Scripts/benchmark/run.sh"
-for a in ${given_args[@]+"${given_args[@]}"}; do command_line+=" $(printf '%q' "$a")"; done
+for a in ${given_args[@]+"${given_args[@]}"}; do
+  if [[ "$a" =~ ^[A-Za-z0-9_,./=:+-]+$ ]]; then command_line+=" $a"; else command_line+=" $(printf '%q' "$a")"; fi
+done
 
 bash Scripts/install-deps.sh
 
@@ -112,7 +114,7 @@ for w in "${selected[@]}"; do
   run_one keras "$w" "$python" Scripts/benchmark/keras_bench.py
   run_one swiftkeras "$w" "$binary"
 done
-"$python" -c 'import json, sys; print(json.dumps({"type": "end", "wall_seconds": int(sys.argv[1])}))' \
+"$python" -c 'import json, os, sys; print(json.dumps({"type": "end", "wall_seconds": int(sys.argv[1]), "load_average_1min": round(os.getloadavg()[0], 2)}))' \
   "$(($(date +%s) - run_start))" >>"$results"
 
 "$python" Scripts/benchmark/report.py render --results "$results" --output Docs/Benchmarks.md

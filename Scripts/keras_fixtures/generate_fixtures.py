@@ -7,7 +7,7 @@ Usage:
 OUTPUT_DIR defaults to Tests/SwiftKerasTests/Fixtures relative to the repository
 root (two levels above this script). The script only uses Keras's public API on
 the TensorFlow backend (exception: the deprecated Keras 1 text Tokenizer, which
-Keras 3 only ships as keras.src.legacy.preprocessing.text) and writes seven
+Keras 3 only ships as keras.src.legacy.preprocessing.text) and writes eight
 JSON files:
 
     layers.json       forward pass + gradients of single layers
@@ -18,6 +18,9 @@ JSON files:
     recurrent.json    SimpleRNN/LSTM/GRU/Bidirectional/TimeDistributed/Embedding
                       forward pass + gradients (masks, states, wrappers)
     text.json         pad_sequences and Tokenizer outputs
+    functional.json   functional-API models: summaries (with "Connected to"),
+                      merge/shape layers, a two-output training step and a
+                      seq2seq predict + training step
 
 Array encoding used everywhere:
     {"shape": [d0, d1, ...], "data": [flat row-major values as floats]}
@@ -49,6 +52,8 @@ keras.utils.set_random_seed(GLOBAL_SEED)
 # Deprecation warnings such as "Do not pass an `input_shape` argument" are
 # irrelevant here (the lecture models use that style on purpose).
 warnings.filterwarnings("ignore")
+# Nor "triggered tf.function retracing" (every new model retraces its step).
+tf.get_logger().setLevel("ERROR")
 
 
 # ---------------------------------------------------------------------------
@@ -79,12 +84,28 @@ def numpy_softmax(z):
     return (e / e.sum(axis=-1, keepdims=True)).astype(np.float32)
 
 
-def write_json(out_dir, filename, obj):
+def write_json(out_dir, filename, obj, sections=False):
     """Write `obj`; a list (or a dict of lists) is written one case per line
-    (compact, diff-friendly), any other dict as indented JSON."""
+    (compact, diff-friendly), any other dict as indented JSON.
+
+    With sections=True, `obj` is a dict of sections: a list section is written
+    one case per line, a dict section one entry per line (compact)."""
     path = os.path.join(out_dir, filename)
+    compact = lambda v: json.dumps(v, separators=(",", ":"), ensure_ascii=False)  # noqa: E731
     with open(path, "w", encoding="utf-8") as f:
-        if isinstance(obj, list):
+        if sections:
+            parts = []
+            for key, value in obj.items():
+                if isinstance(value, list):
+                    value = "[\n" + ",\n".join(compact(c) for c in value) + "\n]"
+                elif isinstance(value, dict):
+                    value = "{\n" + ",\n".join(
+                        f"{json.dumps(k)}: {compact(v)}" for k, v in value.items()) + "\n}"
+                else:
+                    value = compact(value)
+                parts.append(f"{json.dumps(key)}: {value}")
+            f.write("{\n" + ",\n".join(parts) + "\n}\n")
+        elif isinstance(obj, list):
             f.write("[\n")
             f.write(",\n".join(json.dumps(c, separators=(",", ":")) for c in obj))
             f.write("\n]\n")
@@ -842,13 +863,15 @@ def build_char_lstm():
     ])
 
 
-def summary_text(model, columns):
-    """model.summary() text with the default line_length.
+def summary_text(model, columns, line_length=None):
+    """model.summary() text with the default line_length (or `line_length`).
 
     The default table width is min(88, terminal_columns - 4) for Sequential
     models, where the terminal size comes from $COLUMNS or, when stdout is not
     a terminal, the 80-column fallback. $COLUMNS is pinned here so the result
-    does not depend on the shell the script runs in.
+    does not depend on the shell the script runs in. (Functional models whose
+    graph is not a plain chain use min(108, terminal_columns - 4) and add a
+    "Connected to" column.)
     """
     saved = os.environ.get("COLUMNS")
     os.environ["COLUMNS"] = str(columns)
@@ -856,7 +879,8 @@ def summary_text(model, columns):
         chunks = []
         # print_fn receives the whole rendered text in one call; it is
         # byte-identical to what summary() prints to a non-terminal stdout.
-        model.summary(print_fn=lambda s, **kwargs: chunks.append(s))
+        model.summary(line_length=line_length,
+                      print_fn=lambda s, **kwargs: chunks.append(s))
         return "".join(chunks)
     finally:
         if saved is None:
@@ -988,6 +1012,346 @@ def make_text():
 
 
 # ---------------------------------------------------------------------------
+# functional.json
+# ---------------------------------------------------------------------------
+
+def build_functional_lenet():
+    """The lecture LeNet (`build_lenet`) written with the functional API."""
+    inputs = keras.Input(shape=(28, 28, 1))
+    x = layers.Conv2D(kernel_size=(5, 5), strides=(1, 1), filters=32,
+                      padding="same", activation="relu")(inputs)
+    x = layers.MaxPool2D(pool_size=(2, 2), strides=(2, 2), padding="valid")(x)
+    x = layers.Conv2D(kernel_size=(5, 5), strides=(1, 1), filters=48,
+                      padding="same", activation="relu")(x)
+    x = layers.MaxPool2D(pool_size=(2, 2), strides=(2, 2), padding="valid")(x)
+    x = layers.Flatten()(x)
+    x = layers.Dense(256, activation="relu")(x)
+    x = layers.Dense(84, activation="relu")(x)
+    outputs = layers.Dense(10, activation="softmax")(x)
+    return keras.Model(inputs, outputs)
+
+
+def build_two_inputs_concat():
+    a = keras.Input((8,))
+    b = keras.Input((4,))
+    x = layers.Dense(16, activation="relu")(a)
+    y = layers.Dense(16, activation="relu")(b)
+    c = layers.Concatenate()([x, y])
+    out = layers.Dense(1, activation="sigmoid")(c)
+    return keras.Model([a, b], out)
+
+
+def build_shared_layer():
+    a = keras.Input((5,))
+    b = keras.Input((5,))
+    d = layers.Dense(3)
+    out = layers.Add()([d(a), d(b)])
+    return keras.Model([a, b], out)
+
+
+def build_two_outputs():
+    i = keras.Input((6,))
+    h = layers.Dense(8, activation="relu")(i)
+    o1 = layers.Dense(3, activation="softmax", name="class_out")(h)
+    o2 = layers.Dense(1, name="value_out")(h)
+    return keras.Model(i, [o1, o2])
+
+
+def build_nested_model():
+    inner = keras.Sequential([keras.Input((4,)), layers.Dense(3, activation="relu"),
+                              layers.Dense(2)])
+    i = keras.Input((4,))
+    out = layers.Dense(1)(inner(i))
+    return keras.Model(i, out)
+
+
+def build_seq2seq():
+    """The Keras character-level seq2seq example (12 / 13 tokens, latent 16)."""
+    encoder_inputs = keras.Input((None, 12))
+    encoder = layers.LSTM(16, return_state=True)
+    _, state_h, state_c = encoder(encoder_inputs)
+    decoder_inputs = keras.Input((None, 13))
+    decoder_lstm = layers.LSTM(16, return_sequences=True, return_state=True)
+    decoder_outputs, _, _ = decoder_lstm(decoder_inputs, initial_state=[state_h, state_c])
+    outputs = layers.Dense(13, activation="softmax")(decoder_outputs)
+    return keras.Model([encoder_inputs, decoder_inputs], outputs)
+
+
+def build_cnn_lstm():
+    i = keras.Input((5, 28, 28, 1))
+    x = layers.TimeDistributed(layers.Conv2D(8, (3, 3), activation="relu"))(i)
+    x = layers.TimeDistributed(layers.MaxPooling2D((2, 2)))(x)
+    x = layers.TimeDistributed(layers.Flatten())(x)
+    x = layers.LSTM(32)(x)
+    out = layers.Dense(10, activation="softmax")(x)
+    return keras.Model(i, out)
+
+
+def _shape(s):
+    return [None if d is None else int(d) for d in s]
+
+
+def _history_refs(obj, out):
+    """Collect "layer[node][tensor]" for every serialized Keras tensor in `obj`
+    (dict keys sorted, like keras.tree.flatten of a node's (args, kwargs))."""
+    if isinstance(obj, dict):
+        if obj.get("class_name") == "__keras_tensor__":
+            name, node_index, tensor_index = obj["config"]["keras_history"]
+            out.append(f"{name}[{node_index}][{tensor_index}]")
+            return
+        for key in sorted(obj):
+            _history_refs(obj[key], out)
+    elif isinstance(obj, (list, tuple)):
+        for v in obj:
+            _history_refs(v, out)
+
+
+def model_connections(model):
+    """{layer name: ["inbound_layer[node_index][tensor_index]", ...]} from
+    model.get_config() (all inbound nodes of the layer, in order)."""
+    conns = {}
+    for layer_cfg in model.get_config()["layers"]:
+        refs = []
+        for node in layer_cfg["inbound_nodes"]:
+            _history_refs(node["args"], refs)
+            _history_refs(node["kwargs"], refs)
+        conns[layer_cfg["name"]] = refs
+    return conns
+
+
+def summary_rows(model):
+    """The table rows of an unwrapped (very wide) summary: lists of cells."""
+    text = summary_text(model, 1000, line_length=600)
+    rows = []
+    for line in text.splitlines():
+        if line.startswith("│"):
+            rows.append([c.strip() for c in line.strip("│").split("│")])
+    header = [c.strip() for c in text.splitlines()[2].strip("┃").split("┃")]
+    return header, rows
+
+
+def summarize_functional(builder):
+    keras.backend.clear_session()
+    model = builder()
+    count = lambda ws: int(sum(np.prod(w.shape) for w in ws))  # noqa: E731
+    conns = model_connections(model)
+    header, rows = summary_rows(model)
+    sequential_like = "Connected to" not in header
+    facts = []
+    for l in model.layers:
+        outs = l.output if isinstance(l.output, (list, tuple)) else [l.output]
+        facts.append({
+            "name": l.name,
+            "class": type(l).__name__,
+            # null for layers with several outputs (see output_shapes).
+            "output_shape": _shape(outs[0].shape) if len(outs) == 1 else None,
+            "output_shapes": [_shape(t.shape) for t in outs],
+            "params": int(l.count_params()),
+            "connected_to": conns[l.name],
+        })
+    # The summary lists the same layers in the same order; where it has a
+    # "Connected to" column, it agrees with the config-derived connections.
+    assert [r[0] for r in rows] == [f"{f['name']} ({f['class']})" for f in facts], rows
+    if not sequential_like:
+        for r, f in zip(rows, facts):
+            assert r[3] == (", ".join(f["connected_to"]) or "-"), (r, f)
+    config = model.get_config()
+    as_list = lambda v: v if isinstance(v[0], list) else [v]  # noqa: E731
+    return {
+        # 80 columns (non-terminal fallback): width 76.
+        "text": summary_text(model, 80),
+        # Width 88 (terminal of 92 columns).
+        "text_wide": summary_text(model, 92),
+        # Keras's own cap on a wide terminal: 88 when `sequential_like`
+        # (no "Connected to" column), else 108.
+        "text_max": summary_text(model, 200),
+        "sequential_like": sequential_like,
+        "input_layers": as_list(config["input_layers"]),
+        "output_layers": as_list(config["output_layers"]),
+        # model.layers order (the summary's row order). "connected_to" comes
+        # from get_config() (node indices count only this model's nodes).
+        "layers": facts,
+        "total": int(model.count_params()),
+        "trainable": count(model.trainable_weights),
+        "non_trainable": count(model.non_trainable_weights),
+    }
+
+
+def make_functional_summaries():
+    return {
+        "functional_lenet": summarize_functional(build_functional_lenet),
+        "two_inputs_concat": summarize_functional(build_two_inputs_concat),
+        "shared_layer": summarize_functional(build_shared_layer),
+        "two_outputs": summarize_functional(build_two_outputs),
+        "nested_model": summarize_functional(build_nested_model),
+        "seq2seq": summarize_functional(build_seq2seq),
+        "cnn_lstm": summarize_functional(build_cnn_lstm),
+    }
+
+
+def merge_case(name, layer_class, config, input_shapes):
+    """Forward pass and input gradients of a weightless multi-input (merge) or
+    shape layer; single-input layers are called on the tensor, not a list.
+    The scalar is sum(output * upstream), as in `layer_case`."""
+    rng = rng_for("functional/merge/" + name)
+    xs = [normal(rng, s) for s in input_shapes]
+    if layer_class in ("Maximum", "Minimum"):
+        # No ties, so the gradient is unambiguous.
+        flat = np.stack(xs).reshape(len(xs), -1)
+        assert all(len(np.unique(flat[:, j])) == len(xs)
+                   for j in range(flat.shape[1])), name
+    layer = getattr(layers, layer_class)(**config)
+    xs_t = [tf.constant(x) for x in xs]
+    with tf.GradientTape() as tape:
+        for x_t in xs_t:
+            tape.watch(x_t)
+        y = layer(xs_t if len(xs_t) > 1 else xs_t[0], training=False)
+        upstream = normal(rng, tuple(y.shape))
+        objective = tf.reduce_sum(y * tf.constant(upstream))
+    assert not layer.weights, name
+    grads = tape.gradient(objective, xs_t)
+    return {
+        "name": name,
+        "layer": layer_class,
+        "config": config,
+        "inputs": [arr(x) for x in xs],
+        "output": arr(y),
+        "upstream": arr(upstream),
+        "grad_inputs": [arr(g) for g in grads],
+    }
+
+
+def make_merge_cases():
+    pair = [(3, 4), (3, 4)]
+    specs = [
+        ("concatenate_axis_-1", "Concatenate", {"axis": -1}, [(2, 3), (2, 4)]),
+        ("concatenate_axis1_3d", "Concatenate", {"axis": 1}, [(2, 3, 4), (2, 2, 4)]),
+        ("add_3_inputs", "Add", {}, [(3, 4)] * 3),
+        ("subtract", "Subtract", {}, pair),
+        ("multiply", "Multiply", {}, pair),
+        ("average", "Average", {}, pair),
+        ("maximum", "Maximum", {}, pair),
+        ("minimum", "Minimum", {}, pair),
+        ("dot_axes1", "Dot", {"axes": 1, "normalize": False}, pair),
+        ("dot_axes1_normalize", "Dot", {"axes": 1, "normalize": True}, pair),
+        ("repeat_vector_3", "RepeatVector", {"n": 3}, [(2, 4)]),
+        ("permute_2_1", "Permute", {"dims": [2, 1]}, [(2, 3, 4)]),
+        ("flatten_3d", "Flatten", {}, [(2, 3, 4)]),
+    ]
+    return [merge_case(*s) for s in specs]
+
+
+def set_random_layer_weights(model, rng):
+    """Random normal * 0.5 weights for every layer (model.layers order)."""
+    for layer in model.layers:
+        if layer.weights:
+            layer.set_weights([normal(rng, w.shape, 0.5) for w in layer.get_weights()])
+
+
+def multi_output_training_case():
+    """Two train_on_batch steps of the "two_outputs" model with a loss dict
+    and loss weights."""
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(GLOBAL_SEED)
+    model = build_two_outputs()
+    rng = rng_for("functional/multi_output_training")
+    set_random_layer_weights(model, rng)
+    x = normal(rng, (4, 6))
+    y_class = rng.integers(0, 3, 4).astype(np.int32)
+    y_value = normal(rng, (4, 1))
+    initial_flat = [arr(w) for w in model.get_weights()]
+    layers_weights = weights_per_layer(model)
+    outputs_initial = [arr(o) for o in model(x, training=False)]
+    loss = {"class_out": "sparse_categorical_crossentropy", "value_out": "mse"}
+    loss_weights = {"class_out": 1.0, "value_out": 0.5}
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss=loss,
+                  loss_weights=loss_weights, jit_compile=False)
+    metrics_names_before = list(model.metrics_names)
+    results, after = [], []
+    for _ in range(2):
+        p_class, p_value = [np.asarray(o, np.float64) for o in model(x, training=False)]
+        l_class = float(np.mean(-np.log(p_class[np.arange(4), y_class])))
+        l_value = float(np.mean((p_value - y_value) ** 2))
+        got = [float(v) for v in model.train_on_batch(
+            x, {"class_out": y_class, "value_out": y_value})]
+        # [weighted total, unweighted class_out loss, unweighted value_out loss]
+        for g, e in zip(got, [l_class + 0.5 * l_value, l_class, l_value]):
+            assert abs(g - e) < 1e-5 * max(1.0, abs(e)), (got, e)
+        results.append(got)
+        after.append([arr(w) for w in model.get_weights()])
+    return {
+        "name": "two_outputs_sgd",
+        "model": "two_outputs",
+        "optimizer": "SGD",
+        "config": {"learning_rate": 0.1},
+        "loss": loss,
+        "loss_weights": loss_weights,
+        "layers": [{"name": l.name, "class": type(l).__name__} for l in model.layers],
+        # Per layer with weights, in model.layers order.
+        "layers_weights": layers_weights,
+        # model.get_weights() order (the same arrays, concatenated).
+        "weights_flat": initial_flat,
+        "x": arr(x),
+        "y_class": arr(y_class),
+        "y_value": arr(y_value),
+        # model(x) before training: [class_out, value_out].
+        "outputs_initial": outputs_initial,
+        # metrics_names only lists the per-output losses once the model has
+        # been trained (or evaluated) once.
+        "metrics_names_before_training": metrics_names_before,
+        "metrics_names": list(model.metrics_names),
+        # train_on_batch return value per step, in metrics_names order.
+        "train_on_batch": results,
+        "weights_after": after,
+    }
+
+
+def seq2seq_step_case():
+    """predict, then one train_on_batch (Adam 0.01) of the seq2seq model."""
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(GLOBAL_SEED)
+    model = build_seq2seq()
+    rng = rng_for("functional/seq2seq_step")
+    set_random_layer_weights(model, rng)
+    # One-hot token sequences.
+    x_enc = np.eye(12, dtype=np.float32)[rng.integers(0, 12, (2, 4))]
+    x_dec = np.eye(13, dtype=np.float32)[rng.integers(0, 13, (2, 5))]
+    y = rng.integers(0, 13, (2, 5)).astype(np.int32)
+    weights = [arr(w) for w in model.get_weights()]
+    prediction = model.predict([x_enc, x_dec], verbose=0)
+    model.compile(optimizer=keras.optimizers.Adam(0.01),
+                  loss="sparse_categorical_crossentropy", jit_compile=False)
+    p = np.asarray(prediction, np.float64)
+    expected = float(np.mean(-np.log(np.take_along_axis(p, y[..., None], -1))))
+    loss = float(model.train_on_batch([x_enc, x_dec], y))
+    assert abs(loss - expected) < 1e-5 * max(1.0, expected), (loss, expected)
+    return {
+        "name": "seq2seq_adam",
+        "model": "seq2seq",
+        "optimizer": "Adam",
+        "config": {"learning_rate": 0.01},
+        "loss": "sparse_categorical_crossentropy",
+        "layers": [{"name": l.name, "class": type(l).__name__} for l in model.layers],
+        "weights_flat": weights,
+        "x_enc": arr(x_enc),
+        "x_dec": arr(x_dec),
+        "y": arr(y),
+        "predict": arr(prediction),
+        "loss_value": loss,
+        "weights_after": [arr(w) for w in model.get_weights()],
+    }
+
+
+def make_functional():
+    return {
+        "summaries": make_functional_summaries(),
+        "merge_layers": make_merge_cases(),
+        "multi_output_training": multi_output_training_case(),
+        "seq2seq_step": seq2seq_step_case(),
+    }
+
+
+# ---------------------------------------------------------------------------
 
 def main():
     repo_root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -1002,6 +1366,7 @@ def main():
     write_json(out_dir, "summaries.json", make_summaries())
     write_json(out_dir, "recurrent.json", make_recurrent_cases())
     write_json(out_dir, "text.json", make_text())
+    write_json(out_dir, "functional.json", make_functional(), sections=True)
 
 
 if __name__ == "__main__":

@@ -20,12 +20,23 @@ public final class Sequential: Model {
     public override var layers: [Layer] { stack }
 
     /// The first layer's declared `inputShape`, as in Keras.
-    public override var inputShape: [Int]? { stack.first?.declaredInputShape ?? stack.first?.builtInputShape }
+    public override var inputShapes: [[Int]]? {
+        (stack.first?.declaredInputShape ?? stack.first?.builtInputShape).map { [$0] }
+    }
+
+    public override var outputNames: [String] { stack.last.map { [$0.name] } ?? [] }
 
     public override var layerOutputShapes: [[Int]] { outputShapes }
 
     @discardableResult
-    public override func build(inputShape: [Int]) throws -> [Int] {
+    public override func build(inputShapes: [[Int]]) throws -> [[Int]] {
+        guard inputShapes.count == 1 else {
+            throw KerasError.invalidData("Sequential model \"\(name)\" takes one input array, received \(inputShapes.count)")
+        }
+        return [try buildStack(inputShapes[0])]
+    }
+
+    private func buildStack(_ inputShape: [Int]) throws -> [Int] {
         guard !stack.isEmpty else {
             throw KerasError.notReady("Sequential model \"\(name)\" has no layers; add layers before building it.")
         }
@@ -40,20 +51,20 @@ public final class Sequential: Model {
         return shape
     }
 
-    public override func call(_ input: Tensor, training: Bool) throws -> Tensor {
-        try callWithMask(input, training: training).output
+    public override func validateInputs(_ inputs: [Tensor]) throws {
+        try stack.first?.validateData(inputs[0])
     }
 
     /// Runs the stack, passing each layer the mask of padded steps its predecessor produced
     /// (an Embedding with maskZero starts one); returns the output and its mask.
-    public override func callWithMask(_ input: Tensor, training: Bool) throws -> (output: Tensor, mask: Tensor?) {
-        var x = input
+    public override func callWithMasks(_ inputs: [Tensor], training: Bool) throws -> [(output: Tensor, mask: Tensor?)] {
+        var x = inputs[0]
         var mask: Tensor?
         for layer in stack {
             let output = try layer(x, mask: mask, training: training)
             mask = layer.computeMask(x, mask: mask)
             x = output
         }
-        return (x, mask)
+        return [(x, mask)]
     }
 }

@@ -1,41 +1,68 @@
-/// Running sums for one pass over data: batch-size-weighted loss and correct counts.
+/// Running sums for one pass over data: batch-size-weighted losses and correct counts, per output.
 struct EpochAccumulator {
+    let settings: CompiledSettings
+    let outputNames: [String]
     var lossSum: Double = 0
+    var outputLossSums: [Double]
     var samples = 0
-    var correct: [Int]
-    var counted: [Int]
-    let metrics: [(name: String, kind: Metric.Kind)]
+    var correct: [[Int]]
+    var counted: [[Int]]
 
-    init(metrics: [(name: String, kind: Metric.Kind)]) {
-        self.metrics = metrics
-        correct = Array(repeating: 0, count: metrics.count)
-        counted = Array(repeating: 0, count: metrics.count)
+    init(settings: CompiledSettings, outputNames: [String]) {
+        self.settings = settings
+        self.outputNames = outputNames
+        outputLossSums = Array(repeating: 0, count: settings.losses.count)
+        correct = settings.metrics.map { Array(repeating: 0, count: $0.count) }
+        counted = correct
     }
 
-    mutating func add(loss: Float, batchSize: Int, yTrue: Tensor, yPred: Tensor, mask: Tensor?) {
-        lossSum += Double(loss) * Double(batchSize)
+    mutating func add(_ step: StepResult, batchSize: Int, targets: [Tensor]) {
+        lossSum += Double(step.loss) * Double(batchSize)
         samples += batchSize
-        for (i, metric) in metrics.enumerated() {
-            let (right, total) = countCorrect(metric.kind, yTrue: yTrue, yPred: yPred, mask: mask)
-            correct[i] += right
-            counted[i] += total
+        for o in outputLossSums.indices {
+            outputLossSums[o] += Double(step.outputLosses[o]) * Double(batchSize)
+            for (i, metric) in settings.metrics[o].enumerated() {
+                let (right, total) = countCorrect(metric.kind, yTrue: targets[o], yPred: step.predictions[o], mask: step.masks[o])
+                correct[o][i] += right
+                counted[o][i] += total
+            }
         }
     }
 
-    /// Logs in Keras's order: names sorted alphabetically.
+    private func mean(_ sum: Double) -> Float { Float(sum / Double(Swift.max(samples, 1))) }
+    private func rate(_ o: Int, _ i: Int) -> Float { Float(Double(correct[o][i]) / Double(Swift.max(counted[o][i], 1))) }
+    private var multiOutput: Bool { outputLossSums.count > 1 }
+
+    /// Logs in Keras's order: names sorted alphabetically. Several outputs add
+    /// "<output>_loss" and "<output>_<metric>" entries.
     func logs(prefix: String = "") -> [(String, Float)] {
-        var entries: [(String, Float)] = [(prefix + "loss", Float(lossSum / Double(Swift.max(samples, 1))))]
-        for (i, metric) in metrics.enumerated() {
-            entries.append((prefix + metric.name, Float(Double(correct[i]) / Double(Swift.max(counted[i], 1)))))
+        var entries: [(String, Float)] = [(prefix + "loss", mean(lossSum))]
+        for o in outputLossSums.indices {
+            let outputPrefix = multiOutput ? outputNames[o] + "_" : ""
+            if multiOutput { entries.append((prefix + outputPrefix + "loss", mean(outputLossSums[o]))) }
+            for (i, metric) in settings.metrics[o].enumerated() {
+                entries.append((prefix + outputPrefix + metric.name, rate(o, i)))
+            }
         }
         return entries.sorted { $0.0 < $1.0 }
     }
 
-    /// Keras's evaluate() order: loss first, then metrics in compile order.
+    /// Keras's evaluate() order: the loss, the per-output losses (several outputs), then
+    /// the metrics in compile order.
     var results: [Float] {
-        [Float(lossSum / Double(Swift.max(samples, 1)))]
-            + metrics.indices.map { Float(Double(correct[$0]) / Double(Swift.max(counted[$0], 1))) }
+        var values = [mean(lossSum)]
+        if multiOutput { values += outputLossSums.map(mean) }
+        for o in outputLossSums.indices { values += settings.metrics[o].indices.map { rate(o, $0) } }
+        return values
     }
+}
+
+/// One batch's losses, predictions and output masks.
+struct StepResult {
+    let loss: Float
+    let outputLosses: [Float]
+    let predictions: [Tensor]
+    let masks: [Tensor?]
 }
 
 extension Model {
@@ -47,6 +74,15 @@ extension Model {
     public func fit(_ x: Tensor, _ y: Tensor, batchSize: Int = 32, epochs: Int = 1, verbose: Int = 1,
                     validationData: (Tensor, Tensor)? = nil, validationSplit: Float = 0,
                     shuffle: Bool = true) throws -> History {
+        try fit([x], [y], batchSize: batchSize, epochs: epochs, verbose: verbose,
+                validationData: validationData.map { ([$0.0], [$0.1]) }, validationSplit: validationSplit, shuffle: shuffle)
+    }
+
+    /// fit() for models with several inputs or outputs: one array per input and per output.
+    @discardableResult
+    public func fit(_ x: [Tensor], _ y: [Tensor], batchSize: Int = 32, epochs: Int = 1, verbose: Int = 1,
+                    validationData: ([Tensor], [Tensor])? = nil, validationSplit: Float = 0,
+                    shuffle: Bool = true) throws -> History {
         let settings = try requireCompiled("fit")
         guard batchSize > 0 else { throw KerasError.invalidArgument("fit: batch_size must be a positive integer, received \(batchSize)") }
         guard epochs >= 0 else { throw KerasError.invalidArgument("fit: epochs must be >= 0, received \(epochs)") }
@@ -55,26 +91,26 @@ extension Model {
         }
         var xTrain = try adapt(x, caller: "fit")
         var yTrain = y
-        try checkData(xTrain, yTrain, caller: "fit", loss: settings.loss)
+        try checkData(xTrain, yTrain, caller: "fit", settings: settings)
 
-        var validation: (Tensor, Tensor)?
+        var validation: ([Tensor], [Tensor])?
         if let (xVal, yVal) = validationData {
             let xv = try adapt(xVal, caller: "fit (validation_data)")
-            try checkData(xv, yVal, caller: "fit (validation_data)", loss: settings.loss)
+            try checkData(xv, yVal, caller: "fit (validation_data)", settings: settings)
             validation = (xv, yVal)
         } else if validationSplit > 0 {
-            let n = xTrain.shape[0]
+            let n = xTrain[0].shape[0]
             let splitAt = Int((Double(n) * Double(1 - validationSplit)).rounded(.down))
             guard splitAt > 0, splitAt < n else {
                 throw KerasError.invalidArgument(
                     "fit: validation_split=\(validationSplit) leaves \(splitAt) training and \(n - splitAt) validation samples out of \(n); both must be non-empty")
             }
-            validation = (try xTrain.slice(rows: splitAt..<n), try yTrain.slice(rows: splitAt..<n))
-            xTrain = try xTrain.slice(rows: 0..<splitAt)
-            yTrain = try yTrain.slice(rows: 0..<splitAt)
+            validation = (try xTrain.map { try $0.slice(rows: splitAt..<n) }, try yTrain.map { try $0.slice(rows: splitAt..<n) })
+            xTrain = try xTrain.map { try $0.slice(rows: 0..<splitAt) }
+            yTrain = try yTrain.map { try $0.slice(rows: 0..<splitAt) }
         }
 
-        let n = xTrain.shape[0]
+        let n = xTrain[0].shape[0]
         let steps = (n + batchSize - 1) / batchSize
         let history = History()
         var rng = GlobalRandom.makeGenerator()
@@ -83,13 +119,12 @@ extension Model {
             if verbose > 0 && epochs > 1 { print("Epoch \(epoch + 1)/\(epochs)") }
             if shuffle { order.shuffle(using: &rng) }
             var progress = ProgressBar(target: steps, verbose: verbose)
-            var totals = EpochAccumulator(metrics: settings.metrics)
+            var totals = EpochAccumulator(settings: settings, outputNames: outputNames)
             for step in 0..<steps {
                 let rows = Array(order[(step * batchSize)..<Swift.min(n, (step + 1) * batchSize)])
-                let xb = try withoutGradients { try xTrain.gather(rows: rows) }
-                let yb = try withoutGradients { try yTrain.gather(rows: rows) }
-                let (loss, prediction, mask) = try trainStep(xb, yb, settings: settings)
-                totals.add(loss: loss, batchSize: rows.count, yTrue: yb, yPred: prediction, mask: mask)
+                let xb = try withoutGradients { try xTrain.map { try $0.gather(rows: rows) } }
+                let yb = try withoutGradients { try yTrain.map { try $0.gather(rows: rows) } }
+                totals.add(try trainStep(xb, yb, settings: settings), batchSize: rows.count, targets: yb)
                 if step + 1 < steps { progress.update(step: step + 1, logs: totals.logs()) }
             }
             var logs = totals.logs()
@@ -104,112 +139,135 @@ extension Model {
         return history
     }
 
-    /// One optimizer step on one batch; returns the loss before the update, the
-    /// predictions and their mask.
-    func trainStep(_ x: Tensor, _ y: Tensor, settings: CompiledSettings) throws -> (Float, Tensor, Tensor?) {
-        let (prediction, mask) = try callWithMask(x, training: true)
-        let loss = try settings.loss(y, prediction, mask: mask)
+    /// The weighted total loss and each output's loss, on the tape.
+    func losses(_ outputs: [(output: Tensor, mask: Tensor?)], _ targets: [Tensor],
+                settings: CompiledSettings) throws -> (total: Tensor, perOutput: [Tensor]) {
+        let perOutput = try zip(settings.losses, zip(targets, outputs)).map { loss, pair in
+            try loss(pair.0, pair.1.output, mask: pair.1.mask)
+        }
+        var total = try perOutput[0] * settings.lossWeights[0]
+        for o in perOutput.indices.dropFirst() { total = try total + perOutput[o] * settings.lossWeights[o] }
+        return (total, perOutput)
+    }
+
+    /// One optimizer step on one batch; the losses are those before the update.
+    func trainStep(_ x: [Tensor], _ y: [Tensor], settings: CompiledSettings) throws -> StepResult {
+        let outputs = try callWithMasks(x, training: true)
+        let (total, perOutput) = try losses(outputs, y, settings: settings)
         let variables = trainableWeights
-        let grads = try gradients(of: loss, wrt: variables)
+        let grads = try gradients(of: total, wrt: variables)
         try withoutGradients { try settings.optimizer.apply(gradients: grads, to: variables) }
-        return (loss.item, prediction.detached, mask)
+        return StepResult(loss: total.item, outputLosses: perOutput.map(\.item),
+                          predictions: outputs.map(\.output.detached), masks: outputs.map(\.mask))
     }
 
     /// One optimizer step on one batch (Keras's `train_on_batch`): the loss before the
-    /// update, then the metrics.
+    /// update (and each output's, for several outputs), then the metrics.
     @discardableResult
-    public func trainOnBatch(_ x: Tensor, _ y: Tensor) throws -> [Float] {
+    public func trainOnBatch(_ x: Tensor, _ y: Tensor) throws -> [Float] { try trainOnBatch([x], [y]) }
+
+    @discardableResult
+    public func trainOnBatch(_ x: [Tensor], _ y: [Tensor]) throws -> [Float] {
         let settings = try requireCompiled("train_on_batch")
         let xb = try adapt(x, caller: "train_on_batch")
-        try checkData(xb, y, caller: "train_on_batch", loss: settings.loss)
-        let (loss, prediction, mask) = try trainStep(xb, y, settings: settings)
-        var totals = EpochAccumulator(metrics: settings.metrics)
-        totals.add(loss: loss, batchSize: xb.shape[0], yTrue: y, yPred: prediction, mask: mask)
+        try checkData(xb, y, caller: "train_on_batch", settings: settings)
+        var totals = EpochAccumulator(settings: settings, outputNames: outputNames)
+        totals.add(try trainStep(xb, y, settings: settings), batchSize: xb[0].shape[0], targets: y)
         return totals.results
     }
 
     /// The loss and metrics on (x, y): `[loss, metric1, ...]` (Keras's `evaluate`).
     public func evaluate(_ x: Tensor, _ y: Tensor, batchSize: Int = 32, verbose: Int = 1) throws -> [Float] {
+        try evaluate([x], [y], batchSize: batchSize, verbose: verbose)
+    }
+
+    /// evaluate() for several inputs or outputs: `[loss, per-output losses..., metrics...]`.
+    public func evaluate(_ x: [Tensor], _ y: [Tensor], batchSize: Int = 32, verbose: Int = 1) throws -> [Float] {
         let settings = try requireCompiled("evaluate")
         guard batchSize > 0 else { throw KerasError.invalidArgument("evaluate: batch_size must be a positive integer, received \(batchSize)") }
         let xe = try adapt(x, caller: "evaluate")
-        try checkData(xe, y, caller: "evaluate", loss: settings.loss)
+        try checkData(xe, y, caller: "evaluate", settings: settings)
         return try evaluateAccumulated(xe, y, batchSize: batchSize, settings: settings, verbose: verbose).results
     }
 
-    func evaluateAccumulated(_ x: Tensor, _ y: Tensor, batchSize: Int, settings: CompiledSettings,
+    func evaluateAccumulated(_ x: [Tensor], _ y: [Tensor], batchSize: Int, settings: CompiledSettings,
                              verbose: Int) throws -> EpochAccumulator {
-        let n = x.shape[0]
+        let n = x[0].shape[0]
         let steps = (n + batchSize - 1) / batchSize
-        var totals = EpochAccumulator(metrics: settings.metrics)
+        var totals = EpochAccumulator(settings: settings, outputNames: outputNames)
         var progress = ProgressBar(target: steps, verbose: verbose == 1 ? 1 : 0)
         try withoutGradients {
             for step in 0..<steps {
                 let range = (step * batchSize)..<Swift.min(n, (step + 1) * batchSize)
-                let xb = try x.slice(rows: range), yb = try y.slice(rows: range)
-                let (prediction, mask) = try callWithMask(xb, training: false)
-                let loss = try settings.loss(yb, prediction, mask: mask)
-                totals.add(loss: loss.item, batchSize: range.count, yTrue: yb, yPred: prediction, mask: mask)
+                let xb = try x.map { try $0.slice(rows: range) }, yb = try y.map { try $0.slice(rows: range) }
+                let outputs = try callWithMasks(xb, training: false)
+                let (total, perOutput) = try losses(outputs, yb, settings: settings)
+                let result = StepResult(loss: total.item, outputLosses: perOutput.map(\.item),
+                                        predictions: outputs.map(\.output), masks: outputs.map(\.mask))
+                totals.add(result, batchSize: range.count, targets: yb)
                 progress.update(step: step + 1, logs: totals.logs())
             }
         }
         return totals
     }
 
-    /// The model's outputs for `x`, computed in batches (Keras's `predict`).
+    /// The model's output for `x`, computed in batches (Keras's `predict`).
     public func predict(_ x: Tensor, batchSize: Int = 32, verbose: Int = 0) throws -> Tensor {
+        let outputs = try predict([x], batchSize: batchSize, verbose: verbose)
+        guard outputs.count == 1 else {
+            throw KerasError.invalidArgument("predict: model \"\(name)\" has \(outputs.count) outputs; use predict([x]) for all of them")
+        }
+        return outputs[0]
+    }
+
+    /// predict() for several inputs or outputs: one array per output.
+    public func predict(_ x: [Tensor], batchSize: Int = 32, verbose: Int = 0) throws -> [Tensor] {
         guard batchSize > 0 else { throw KerasError.invalidArgument("predict: batch_size must be a positive integer, received \(batchSize)") }
         let xp = try adapt(x, caller: "predict")
-        try checkFinite(xp, what: "x", caller: "predict")
-        let n = xp.shape[0]
+        for (i, input) in xp.enumerated() { try checkFinite(input, what: xp.count > 1 ? "x[\(i)]" : "x", caller: "predict") }
+        let n = xp[0].shape[0]
         let steps = (n + batchSize - 1) / batchSize
         var progress = ProgressBar(target: steps, verbose: verbose)
         return try withoutGradients {
-            var output: Tensor?
-            var rowSize = 0
+            var outputs: [Tensor] = []
             for step in 0..<steps {
                 let range = (step * batchSize)..<Swift.min(n, (step + 1) * batchSize)
-                let batch = try call(xp.slice(rows: range), training: false)
-                if output == nil {
-                    rowSize = batch.count / Swift.max(range.count, 1)
-                    output = Tensor(uninitializedShape: [n] + Array(batch.shape.dropFirst()))
+                let batch = try callWithMasks(try xp.map { try $0.slice(rows: range) }, training: false).map(\.output)
+                if outputs.isEmpty { outputs = batch.map { Tensor(uninitializedShape: [n] + Array($0.shape.dropFirst())) } }
+                for (o, part) in batch.enumerated() {
+                    let rowSize = part.count / Swift.max(range.count, 1)
+                    outputs[o].withMutableData { ($0 + range.lowerBound * rowSize).update(from: part.storage.pointer, count: part.count) }
                 }
-                output!.withMutableData { ($0 + range.lowerBound * rowSize).update(from: batch.storage.pointer, count: batch.count) }
                 progress.update(step: step + 1, logs: [])
             }
-            guard let output else {
-                throw KerasError.invalidData("predict: x is empty (received shape \(shapeString(x.shape)))")
-            }
-            return output
+            return outputs
         }
     }
 
-    // MARK: Input checks shared by fit, evaluate and predict
+    // MARK: Checks shared by fit, evaluate and predict
 
-    /// Builds the model if needed and fits `x` to its input shape. As Keras does, a missing
-    /// trailing channel axis of size 1 is added: (N, 28, 28) feeds a (28, 28, 1) model.
-    func adapt(_ x: Tensor, caller: String) throws -> Tensor {
-        guard x.rank >= 1, x.shape[0] > 0 else {
-            throw KerasError.invalidData("\(caller): x is empty (received shape \(shapeString(x.shape))); at least one sample is needed")
-        }
-        var input = x
-        if let expected = inputShape, Array(x.shape.dropFirst()) + [1] == expected {
-            input = try x.reshaped(x.shape + [1])
-        }
-        try prepare(input)
-        try layers.first?.validateData(input)
-        return input
-    }
-
-    func checkData(_ x: Tensor, _ y: Tensor, caller: String, loss: Loss) throws {
-        guard y.rank >= 1, y.shape[0] == x.shape[0] else {
+    func checkData(_ x: [Tensor], _ y: [Tensor], caller: String, settings: CompiledSettings) throws {
+        let n = x[0].shape[0]
+        guard y.count == settings.losses.count else {
             throw KerasError.invalidData(
-                "\(caller): data cardinality is ambiguous: x has \(x.shape[0]) samples (shape \(shapeString(x.shape))) but y has \(y.rank == 0 ? 0 : y.shape[0]) (shape \(shapeString(y.shape))). Make sure all arrays contain the same number of samples.")
+                "\(caller): model \"\(name)\" has \(settings.losses.count) output(s) but \(y.count) target array(s) were given")
         }
-        try checkFinite(x, what: "x", caller: caller)
-        try checkFinite(y, what: "y", caller: caller)
-        let outputShape = try build(inputShape: Array(x.shape.dropFirst()))
-        try loss.validate(labels: y, predictionShape: [x.shape[0]] + outputShape)
+        for (o, target) in y.enumerated() {
+            guard target.rank >= 1, target.shape[0] == n else {
+                throw KerasError.invalidData(
+                    "\(caller): data cardinality is ambiguous: x has \(n) samples (shape \(shapeString(x[0].shape))) but y\(y.count > 1 ? "[\(o)]" : "") has \(target.rank == 0 ? 0 : target.shape[0]) (shape \(shapeString(target.shape))). Make sure all arrays contain the same number of samples.")
+            }
+        }
+        for (i, input) in x.enumerated() { try checkFinite(input, what: x.count > 1 ? "x[\(i)]" : "x", caller: caller) }
+        for (o, target) in y.enumerated() { try checkFinite(target, what: y.count > 1 ? "y[\(o)]" : "y", caller: caller) }
+        let outputShapes = try build(inputShapes: x.map { Array($0.shape.dropFirst()) })
+        for (o, (loss, target)) in zip(settings.losses, y).enumerated() {
+            // Dimensions unknown until data arrives (a None time axis) are taken from the targets.
+            let shape = [n] + outputShapes[o].enumerated().map { p, dim in
+                dim >= 0 ? dim : (p + 1 < target.rank ? target.shape[p + 1] : 1)
+            }
+            try loss.validate(labels: target, predictionShape: shape)
+        }
     }
 
     func checkFinite(_ t: Tensor, what: String, caller: String) throws {

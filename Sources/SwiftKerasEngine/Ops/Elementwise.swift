@@ -189,3 +189,32 @@ func broadcastCombine(_ a: Tensor, _ b: Tensor, _ f: (Float, Float) -> Float) th
 }
 
 func broadcastProduct(_ a: Tensor, _ b: Tensor) throws -> Tensor { try broadcastCombine(a, b, *) }
+
+/// Elementwise maximum (or minimum) of same-shaped tensors; the gradient goes to the first
+/// tensor holding the extreme value.
+public func elementwiseExtreme(_ tensors: [Tensor], maximum: Bool) throws -> Tensor {
+    guard let first = tensors.first else {
+        throw TensorError.invalidArgument(op: maximum ? "maximum" : "minimum", message: "needs at least one tensor")
+    }
+    for t in tensors where t.shape != first.shape {
+        throw TensorError.shapeMismatch(
+            op: maximum ? "maximum" : "minimum", message: "shapes \(tensors.map { shapeString($0.shape) }.joined(separator: ", ")) differ")
+    }
+    let out = first.mapDetached { $0 }
+    var winner = [Int32](repeating: 0, count: first.count)
+    for (k, t) in tensors.enumerated().dropFirst() {
+        let p = t.storage.pointer, o = out.storage.pointer
+        for i in 0..<first.count where maximum ? p[i] > o[i] : p[i] < o[i] {
+            o[i] = p[i]
+            winner[i] = Int32(k)
+        }
+    }
+    return Tensor.record(maximum ? "maximum" : "minimum", out, inputs: tensors) { g, needs in
+        tensors.indices.map { k in
+            guard needs[k] else { return nil }
+            let gk = Tensor.zeros(first.shape)
+            for i in 0..<first.count where winner[i] == Int32(k) { gk.storage.pointer[i] = g.storage.pointer[i] }
+            return gk
+        }
+    }
+}

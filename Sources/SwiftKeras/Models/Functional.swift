@@ -1,0 +1,282 @@
+/// A symbolic tensor: what calling layers on `Input`s returns, before any data flows
+/// (Keras's KerasTensor). Shapes are per sample; -1 marks a dimension unknown until data
+/// arrives (Keras's None).
+public final class KerasTensor: CustomStringConvertible {
+    public let shape: [Int]
+    let node: GraphNode
+    let index: Int
+
+    init(shape: [Int], node: GraphNode, index: Int) {
+        self.shape = shape
+        self.node = node
+        self.index = index
+    }
+
+    /// The layer that produced this tensor.
+    public var layer: Layer { node.layer }
+
+    public var description: String { "<KerasTensor shape=\(symbolicShapeString(shape)), layer=\(node.layer.name)>" }
+}
+
+/// A model input of per-sample `shape` (nil for a dimension of any size), as Keras's `Input`.
+public func Input(shape: [Int?], name: String? = nil) -> KerasTensor {
+    let dims = shape.map { $0 ?? -1 }
+    let layer = InputLayer(shape: dims, name: name)
+    return GraphNode(operation: .input, layer: layer, inputs: []).output(shape: dims, index: 0)
+}
+
+/// The layer behind an `Input`, shown in functional models' summaries.
+public final class InputLayer: Layer {
+    public let shape: [Int]
+
+    init(shape: [Int], name: String?) {
+        self.shape = shape
+        super.init(name: name ?? LayerNames.unique("InputLayer"), inputShape: shape)
+    }
+
+    public override func build(inputShape: [Int]) throws {}
+}
+
+/// "(None, 28, 28, 1)", with unknown dimensions as None.
+func symbolicShapeString(_ shape: [Int]) -> String {
+    shapeString([nil] + shape.map { $0 < 0 ? nil : $0 })
+}
+
+/// One call of a layer in a functional graph: which tensors went in, how it is run.
+final class GraphNode {
+    enum Operation {
+        case input
+        /// One tensor in, one out (with its mask).
+        case single
+        /// A list of tensors into a merge layer.
+        case merge
+        /// A recurrent layer returning its output and states; inputs: x, then initial states.
+        case recurrentWithStates
+        /// A whole model used as a layer.
+        case model(Model)
+    }
+
+    let operation: Operation
+    let layer: Layer
+    let inputs: [KerasTensor]
+
+    init(operation: Operation, layer: Layer, inputs: [KerasTensor]) {
+        self.operation = operation
+        self.layer = layer
+        self.inputs = inputs
+    }
+
+    func output(shape: [Int], index: Int) -> KerasTensor { KerasTensor(shape: shape, node: self, index: index) }
+
+    /// Runs the node on concrete inputs (with their masks); returns its outputs.
+    func run(_ values: [(Tensor, Tensor?)], training: Bool) throws -> [(Tensor, Tensor?)] {
+        switch operation {
+        case .input:
+            return values
+        case .single:
+            let (x, mask) = values[0]
+            let y = try layer(x, mask: mask, training: training)
+            return [(y, layer.computeMask(x, mask: mask))]
+        case .merge:
+            let merged = try (layer as! MergeLayer)(values.map(\.0))
+            return [(merged, nil)]
+        case .recurrentWithStates:
+            let rnn = layer as! RNNLayer
+            let (x, mask) = values[0]
+            let states = values.count > 1 ? values.dropFirst().map(\.0) : nil
+            let (output, finalStates) = try rnn.callWithStates(x, initialState: states, mask: mask, training: training)
+            return [(output, rnn.computeMask(x, mask: mask))] + finalStates.map { ($0, nil) }
+        case .model(let model):
+            return try model.callWithMasks(values.map(\.0), training: training).map { ($0.output, $0.mask) }
+        }
+    }
+}
+
+// MARK: Calling layers on symbolic tensors
+
+extension Layer {
+    /// Calls the layer on a symbolic tensor (the functional API): builds the layer for the
+    /// input's shape and checks it now, when the graph is written, not at the first batch.
+    public func callAsFunction(_ input: KerasTensor) throws -> KerasTensor {
+        if self is MergeLayer {
+            throw KerasError.invalidArgument("Layer \"\(name)\" merges several inputs: call it on a list of tensors")
+        }
+        if let rnn = self as? RNNLayer, rnn.returnState {
+            throw KerasError.invalidArgument(
+                "Layer \"\(name)\" has returnState: call callWithStates(_:initialState:) to get its output and states")
+        }
+        try buildIfNeeded(inputShape: input.shape)
+        let shape = try outputShape(for: input.shape)
+        return GraphNode(operation: .single, layer: self, inputs: [input]).output(shape: shape, index: 0)
+    }
+}
+
+extension MergeLayer {
+    /// Calls the merge layer on symbolic tensors: `Concatenate()([x, y])`.
+    public func callAsFunction(_ inputs: [KerasTensor]) throws -> KerasTensor {
+        let shape = try mergedShape(inputs.map(\.shape))
+        if !isBuilt { try buildIfNeeded(inputShape: inputs[0].shape) }
+        return GraphNode(operation: .merge, layer: self, inputs: inputs).output(shape: shape, index: 0)
+    }
+}
+
+extension RNNLayer {
+    /// The output and final states of a recurrent layer on a symbolic sequence, optionally
+    /// starting from `initialState` (the encoder-decoder pattern of seq2seq models).
+    public func callWithStates(_ input: KerasTensor, initialState: [KerasTensor]? = nil) throws
+        -> (output: KerasTensor, states: [KerasTensor]) {
+        try buildIfNeeded(inputShape: input.shape)
+        let cell = try cell()
+        if let initialState {
+            guard initialState.count == cell.stateCount, initialState.allSatisfy({ $0.shape == [units] }) else {
+                throw KerasError.invalidArgument(
+                    "Layer \"\(name)\": initial_state expected \(cell.stateCount) tensor(s) of shape \(symbolicShapeString([units])), received \(initialState.map { symbolicShapeString($0.shape) }.joined(separator: ", "))")
+            }
+        }
+        let node = GraphNode(operation: .recurrentWithStates, layer: self, inputs: [input] + (initialState ?? []))
+        let output = node.output(shape: try outputShape(for: input.shape), index: 0)
+        let states = (0..<cell.stateCount).map { node.output(shape: [units], index: 1 + $0) }
+        return (output, states)
+    }
+}
+
+extension Model {
+    /// Uses the whole model as a layer of another model (its weights are shared).
+    public func callAsFunction(_ input: KerasTensor) throws -> KerasTensor {
+        let outputs = try build(inputShapes: [input.shape])
+        guard outputs.count == 1 else {
+            throw KerasError.invalidArgument("Model \"\(name)\" has \(outputs.count) outputs; only single-output models can be used as a layer")
+        }
+        return GraphNode(operation: .model(self), layer: ModelLayer(self), inputs: [input]).output(shape: outputs[0], index: 0)
+    }
+}
+
+/// A model seen as a layer of an enclosing functional model (for layers, weights and summary).
+final class ModelLayer: Layer {
+    let model: Model
+
+    init(_ model: Model) {
+        self.model = model
+        super.init(name: model.name)
+    }
+
+    override var className: String { model.graph == nil ? String(describing: type(of: model)) : "Functional" }
+    override var weights: [Variable] { model.weights }
+    override func outputShape(for inputShape: [Int]) throws -> [Int] { try model.build(inputShapes: [inputShape])[0] }
+    override func build(inputShape: [Int]) throws { _ = try model.build(inputShapes: [inputShape]) }
+    override func call(_ input: Tensor, mask: Tensor?, training: Bool) throws -> Tensor {
+        try model.callWithMasks([input], training: training)[0].output
+    }
+}
+
+// MARK: The graph of a functional model
+
+/// The nodes between a functional model's inputs and outputs, in the order they run.
+final class FunctionalGraph {
+    let inputs: [KerasTensor]
+    let outputs: [KerasTensor]
+    /// Every node to run, inputs excluded, each after the nodes it depends on.
+    let nodes: [GraphNode]
+    let layers: [Layer]
+
+    init(inputs: [KerasTensor], outputs: [KerasTensor], model: String) throws {
+        guard !inputs.isEmpty, !outputs.isEmpty else {
+            throw KerasError.invalidArgument("Model \"\(model)\" needs at least one input and one output")
+        }
+        for input in inputs {
+            guard case .input = input.node.operation else {
+                throw KerasError.invalidArgument(
+                    "Model \"\(model)\": inputs must come from Input(shape:), but \(input) was produced by layer \"\(input.node.layer.name)\"")
+            }
+        }
+        let inputNodes = Set(inputs.map { ObjectIdentifier($0.node) })
+        var order: [GraphNode] = []
+        var visited = Set<ObjectIdentifier>()
+        var reachedInputs = Set<ObjectIdentifier>()
+        // Post-order DFS from the outputs (iterative: graphs can be deep).
+        var stack: [(GraphNode, Int)] = outputs.map { ($0.node, 0) }.reversed()
+        while let (node, next) = stack.popLast() {
+            let id = ObjectIdentifier(node)
+            if next == 0 && visited.contains(id) { continue }
+            if case .input = node.operation {
+                guard inputNodes.contains(id) else {
+                    throw KerasError.invalidArgument(
+                        "Model \"\(model)\": graph disconnected: the outputs depend on input \"\(node.layer.name)\" of shape \(symbolicShapeString(node.layer.declaredInputShape ?? [])), which is not among the model's inputs")
+                }
+                visited.insert(id)
+                reachedInputs.insert(id)
+                continue
+            }
+            if next < node.inputs.count {
+                stack.append((node, next + 1))
+                let child = node.inputs[next].node
+                if !visited.contains(ObjectIdentifier(child)) { stack.append((child, 0)) }
+            } else if visited.insert(id).inserted {
+                order.append(node)
+            }
+        }
+        for input in inputs where !reachedInputs.contains(ObjectIdentifier(input.node)) {
+            throw KerasError.invalidArgument(
+                "Model \"\(model)\": input \"\(input.node.layer.name)\" of shape \(symbolicShapeString(input.shape)) is not connected to any output")
+        }
+        self.inputs = inputs
+        self.outputs = outputs
+        nodes = order
+        var seen = Set<ObjectIdentifier>()
+        layers = (inputs.map(\.node.layer) + order.map(\.layer)).filter { seen.insert(ObjectIdentifier($0)).inserted }
+    }
+
+    var inputShapes: [[Int]] { inputs.map(\.shape) }
+    var outputNames: [String] { outputs.map(\.node.layer.name) }
+
+    /// Each layer's output shape at its first call (for summary()).
+    var layerOutputShapes: [[Int]] {
+        layers.map { layer in
+            if let input = layer as? InputLayer { return input.shape }
+            let node = nodes.first { $0 === $0 && $0.layer === layer }
+            return node.flatMap { outputShape(of: $0) } ?? []
+        }
+    }
+
+    private func outputShape(of node: GraphNode) -> [Int]? {
+        switch node.operation {
+        case .input: return node.layer.declaredInputShape
+        case .merge: return try? (node.layer as! MergeLayer).mergedShape(node.inputs.map(\.shape))
+        default: return try? node.layer.outputShape(for: node.inputs[0].shape)
+        }
+    }
+
+    /// The outputs' per-sample shapes, after checking `shapes` against the inputs.
+    func outputShapes(checking shapes: [[Int]]) throws -> [[Int]] {
+        guard shapes.count == inputs.count else {
+            throw KerasError.invalidData("expected \(inputs.count) input array(s), received \(shapes.count)")
+        }
+        return outputs.map(\.shape)
+    }
+
+    func validateInputs(_ values: [Tensor]) throws {
+        for (input, value) in zip(inputs, values) {
+            for node in nodes where node.inputs.first === input { try node.layer.validateData(value) }
+        }
+    }
+
+    /// Runs every node on concrete inputs; returns the outputs with their masks.
+    func run(_ values: [Tensor], training: Bool) throws -> [(output: Tensor, mask: Tensor?)] {
+        struct Key: Hashable { let node: ObjectIdentifier; let index: Int }
+        func key(_ t: KerasTensor) -> Key { Key(node: ObjectIdentifier(t.node), index: t.index) }
+        var computed: [Key: (Tensor, Tensor?)] = [:]
+        for (input, value) in zip(inputs, values) { computed[key(input)] = (value, nil) }
+        for node in nodes {
+            let arguments = try node.inputs.map { input -> (Tensor, Tensor?) in
+                guard let value = computed[key(input)] else {
+                    throw KerasError.notReady("internal: layer \"\(node.layer.name)\" ran before its input")
+                }
+                return value
+            }
+            for (index, result) in try node.run(arguments, training: training).enumerated() {
+                computed[Key(node: ObjectIdentifier(node), index: index)] = result
+            }
+        }
+        return outputs.map { computed[key($0)]! }
+    }
+}
