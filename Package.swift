@@ -45,6 +45,10 @@ let package = Package(
             name: "Benchmark", dependencies: ["SwiftKeras", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Examples/Benchmark"),
 
+        .executableTarget(
+            name: "Seq2Seq", dependencies: ["SwiftKeras", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Examples/Seq2Seq"),
+
         .testTarget(name: "SwiftKerasEngineTests", dependencies: ["SwiftKerasEngine"]),
         .testTarget(
             name: "SwiftKerasTests", dependencies: ["SwiftKeras"],

@@ -32,6 +32,7 @@ public final class InputLayer: Layer {
     init(shape: [Int], name: String?) {
         self.shape = shape
         super.init(name: name ?? LayerNames.unique("InputLayer"), inputShape: shape)
+        try? buildIfNeeded(inputShape: shape)
     }
 
     public override func build(inputShape: [Int]) throws {}
@@ -147,7 +148,9 @@ extension Model {
         guard outputs.count == 1 else {
             throw KerasError.invalidArgument("Model \"\(name)\" has \(outputs.count) outputs; only single-output models can be used as a layer")
         }
-        return GraphNode(operation: .model(self), layer: ModelLayer(self), inputs: [input]).output(shape: outputs[0], index: 0)
+        let layer = ModelLayer(self)
+        try layer.buildIfNeeded(inputShape: input.shape)
+        return GraphNode(operation: .model(self), layer: layer, inputs: [input]).output(shape: outputs[0], index: 0)
     }
 }
 
@@ -222,29 +225,93 @@ final class FunctionalGraph {
         self.inputs = inputs
         self.outputs = outputs
         nodes = order
-        var seen = Set<ObjectIdentifier>()
-        layers = (inputs.map(\.node.layer) + order.map(\.layer)).filter { seen.insert(ObjectIdentifier($0)).inserted }
+
+        // Keras's layer order: deepest first (depth = longest path to an output), ties in
+        // the order the depth-first walk first met them. Input layers are included.
+        let walk = inputs.map(\.node).filter { node in !order.contains { $0 === node } }
+        var depth: [ObjectIdentifier: Int] = [:]
+        for output in outputs { depth[ObjectIdentifier(output.node)] = 0 }
+        for node in order.reversed() {
+            let d = depth[ObjectIdentifier(node), default: 0]
+            for input in node.inputs {
+                let id = ObjectIdentifier(input.node)
+                depth[id] = Swift.max(depth[id, default: 0], d + 1)
+            }
+        }
+        var firstSeen: [ObjectIdentifier: Int] = [:]
+        var layerDepth: [ObjectIdentifier: Int] = [:]
+        var unique: [Layer] = []
+        for node in FunctionalGraph.postOrder(outputs: outputs) + walk {
+            let id = ObjectIdentifier(node.layer)
+            if firstSeen[id] == nil { firstSeen[id] = firstSeen.count; unique.append(node.layer) }
+            layerDepth[id] = Swift.max(layerDepth[id, default: 0], depth[ObjectIdentifier(node), default: 0])
+        }
+        layers = unique.sorted {
+            let (a, b) = (ObjectIdentifier($0), ObjectIdentifier($1))
+            return layerDepth[a]! != layerDepth[b]! ? layerDepth[a]! > layerDepth[b]! : firstSeen[a]! < firstSeen[b]!
+        }
+        var perDepth: [Int: Int] = [:]
+        for node in FunctionalGraph.postOrder(outputs: outputs) { perDepth[depth[ObjectIdentifier(node), default: 0], default: 0] += 1 }
+        isChain = perDepth.values.allSatisfy { $0 == 1 } && order.allSatisfy { $0.inputs.count == 1 }
+            && Set(order.map { ObjectIdentifier($0.layer) }).count == order.count
+    }
+
+    /// Whether the graph is a plain chain, which Keras summarizes like a Sequential model.
+    let isChain: Bool
+
+    /// Every node reachable from the outputs, inputs included, each after its inputs.
+    static func postOrder(outputs: [KerasTensor]) -> [GraphNode] {
+        var order: [GraphNode] = []
+        var visited = Set<ObjectIdentifier>()
+        var stack: [(GraphNode, Int)] = outputs.map { ($0.node, 0) }.reversed()
+        while let (node, next) = stack.popLast() {
+            if next == 0 && visited.contains(ObjectIdentifier(node)) { continue }
+            if next < node.inputs.count {
+                stack.append((node, next + 1))
+                let child = node.inputs[next].node
+                if !visited.contains(ObjectIdentifier(child)) { stack.append((child, 0)) }
+            } else if visited.insert(ObjectIdentifier(node)).inserted {
+                order.append(node)
+            }
+        }
+        return order
+    }
+
+    /// Summary rows: each layer's output shape(s) and what feeds it ("dense[0][0]").
+    func summaryRows() -> [(layer: Layer, shape: String, connectedTo: [String])] {
+        let all = FunctionalGraph.postOrder(outputs: outputs)
+        func nodeIndex(_ node: GraphNode) -> Int {
+            all.filter { $0.layer === node.layer }.firstIndex { $0 === node } ?? 0
+        }
+        return layers.map { layer in
+            let layerNodes = all.filter { $0.layer === layer }
+            guard let first = layerNodes.first else { return (layer, "?", []) }
+            let shapes = outputShapes(of: first)
+            let shape = shapes.count == 1
+                ? symbolicShapeString(shapes[0])
+                : "[" + shapes.map(symbolicShapeString).joined(separator: ", ") + "]"
+            let connected = layerNodes.flatMap { node in
+                node.inputs.map { "\($0.node.layer.name)[\(nodeIndex($0.node))][\($0.index)]" }
+            }
+            return (layer, shape, connected)
+        }
+    }
+
+    /// A node's output shapes (several for a recurrent layer returning its states).
+    private func outputShapes(of node: GraphNode) -> [[Int]] {
+        switch node.operation {
+        case .input: return [node.layer.declaredInputShape ?? []]
+        case .merge: return [(try? (node.layer as! MergeLayer).mergedShape(node.inputs.map(\.shape))) ?? []]
+        case .recurrentWithStates:
+            let rnn = node.layer as! RNNLayer
+            let output = (try? rnn.outputShape(for: node.inputs[0].shape)) ?? []
+            return [output] + Array(repeating: [rnn.units], count: rnn.kind == .lstm ? 2 : 1)
+        default: return [(try? node.layer.outputShape(for: node.inputs[0].shape)) ?? []]
+        }
     }
 
     var inputShapes: [[Int]] { inputs.map(\.shape) }
     var outputNames: [String] { outputs.map(\.node.layer.name) }
-
-    /// Each layer's output shape at its first call (for summary()).
-    var layerOutputShapes: [[Int]] {
-        layers.map { layer in
-            if let input = layer as? InputLayer { return input.shape }
-            let node = nodes.first { $0 === $0 && $0.layer === layer }
-            return node.flatMap { outputShape(of: $0) } ?? []
-        }
-    }
-
-    private func outputShape(of node: GraphNode) -> [Int]? {
-        switch node.operation {
-        case .input: return node.layer.declaredInputShape
-        case .merge: return try? (node.layer as! MergeLayer).mergedShape(node.inputs.map(\.shape))
-        default: return try? node.layer.outputShape(for: node.inputs[0].shape)
-        }
-    }
 
     /// The outputs' per-sample shapes, after checking `shapes` against the inputs.
     func outputShapes(checking shapes: [[Int]]) throws -> [[Int]] {

@@ -57,7 +57,7 @@ open class Model {
     }
 
     /// The per-sample output shape of each layer, once built (for summary()).
-    open var layerOutputShapes: [[Int]] { graph?.layerOutputShapes ?? [] }
+    open var layerOutputShapes: [[Int]] { [] }
 
     /// Runs the model on a batch of each input; returns each output with its mask of padded
     /// timesteps (which training applies to the loss and metrics, as Keras does).

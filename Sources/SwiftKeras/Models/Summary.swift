@@ -7,17 +7,51 @@ extension Model {
         print(summaryText(lineLength: lineLength), terminator: "")
     }
 
-    /// The text `summary()` prints. Width as Keras: min(88, terminal columns - 4), where
-    /// the columns are $COLUMNS on a terminal and 80 otherwise.
+    /// The text `summary()` prints, as Keras lays it out: three columns for a stack of
+    /// layers, four (with "Connected to") for a graph that is not a plain chain. The width
+    /// is min(88, or 108 with four columns, terminal columns - 4), where the columns are
+    /// $COLUMNS on a terminal and 80 otherwise.
     public func summaryText(lineLength: Int? = nil) -> String {
         buildFromDeclaredShape()
         var text = "Model: \"\(name)\"\n"
         guard isBuilt else {
             return text + "This model has not yet been built. Build the model first by calling build() or by calling the model on a batch of data, or give the first layer an inputShape.\n"
         }
-        let width = lineLength ?? Swift.min(88, terminalColumns() - 4)
-        let cut1 = Int(Double(width) * 0.45), cut2 = Int(Double(width) * 0.8)
-        let widths = [cut1 - 1, cut2 - cut1 - 2, width - cut2 - 1]
+        let headers: [String], positions: [Double], widest: Int
+        var rows: [[String]]
+        if let graph {
+            let graphRows = graph.summaryRows()
+            if graph.isChain {
+                headers = ["Layer (type)", "Output Shape", "Param #"]
+                positions = [0.45, 0.8, 1.0]
+                widest = 88
+                rows = graphRows.map { ["\($0.layer.name) (\($0.layer.className))", $0.shape, groupedThousands($0.layer.countParams())] }
+            } else {
+                headers = ["Layer (type)", "Output Shape", "Param #", "Connected to"]
+                positions = [0.3, 0.56, 0.74, 1.0]
+                widest = 108
+                rows = graphRows.map {
+                    ["\($0.layer.name) (\($0.layer.className))", $0.shape, groupedThousands($0.layer.countParams()),
+                     $0.connectedTo.isEmpty ? "-" : $0.connectedTo.joined(separator: ", ")]
+                }
+            }
+        } else {
+            headers = ["Layer (type)", "Output Shape", "Param #"]
+            positions = [0.45, 0.8, 1.0]
+            widest = 88
+            let shapes = layerOutputShapes
+            rows = layers.enumerated().map { i, layer in
+                ["\(layer.name) (\(layer.className))",
+                 i < shapes.count ? symbolicShapeString(shapes[i]) : "?", groupedThousands(layer.countParams())]
+            }
+        }
+        let width = lineLength ?? Swift.min(widest, terminalColumns() - 4)
+        // Column separators fall at the Keras positions, the last one a cell earlier, as
+        // Keras's table renderer fits the borders in.
+        let cuts = positions.dropLast().map { Int(Double(width) * $0) }
+        let separators = cuts.enumerated().map { $0.offset == cuts.count - 1 ? $0.element - 1 : $0.element }
+        let edges = [0] + separators + [width - 1]
+        let widths = (1..<edges.count).map { edges[$0] - edges[$0 - 1] - 1 }
 
         func rule(_ left: String, _ fill: String, _ mid: String, _ right: String) -> String {
             left + widths.map { String(repeating: fill, count: $0) }.joined(separator: mid) + right + "\n"
@@ -31,7 +65,7 @@ extension Model {
                 var parts: [String] = []
                 for (i, lines) in wrapped.enumerated() {
                     let content = line < lines.count ? lines[line] : ""
-                    let pad = String(repeating: " ", count: widths[i] - 2 - content.count)
+                    let pad = String(repeating: " ", count: Swift.max(0, widths[i] - 2 - content.count))
                     parts.append(" " + (i == 2 ? pad + content : content + pad) + " ")
                 }
                 text += bar + parts.joined(separator: bar) + bar + "\n"
@@ -40,13 +74,11 @@ extension Model {
         }
 
         text += rule("┏", "━", "┳", "┓")
-        text += row(["Layer (type)", "Output Shape", "Param #"], bar: "┃")
+        text += row(headers, bar: "┃")
         text += rule("┡", "━", "╇", "┩")
-        let shapes = layerOutputShapes
-        for (i, layer) in layers.enumerated() {
-            let shape = i < shapes.count ? shapeString([nil] + shapes[i].map { Optional($0) }) : "?"
-            text += row(["\(layer.name) (\(layer.className))", shape, groupedThousands(layer.countParams())], bar: "│")
-            if i + 1 < layers.count { text += rule("├", "─", "┼", "┤") }
+        for (i, cells) in rows.enumerated() {
+            text += row(cells, bar: "│")
+            if i + 1 < rows.count { text += rule("├", "─", "┼", "┤") }
         }
         text += rule("└", "─", "┴", "┘")
         let trainable = trainableWeights.reduce(0) { $0 + $1.shape.reduce(1, *) }
@@ -58,16 +90,15 @@ extension Model {
     }
 }
 
-/// Greedy word wrap; words longer than `width` are split.
+/// Greedy word wrap; a word longer than `width` gets a line of its own, cut with "…".
 func wrap(_ text: String, width: Int) -> [String] {
     var lines: [String] = []
     var current = ""
     for word in text.split(separator: " ").map(String.init) {
-        var word = word
-        while word.count > width {
+        if word.count > width {
             if !current.isEmpty { lines.append(current); current = "" }
-            lines.append(String(word.prefix(width)))
-            word = String(word.dropFirst(width))
+            lines.append(String(word.prefix(Swift.max(width - 1, 0))) + "…")
+            continue
         }
         if current.isEmpty {
             current = word
