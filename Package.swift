@@ -49,6 +49,10 @@ let package = Package(
             name: "Seq2Seq", dependencies: ["SwiftKeras", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Examples/Seq2Seq"),
 
+        .executableTarget(
+            name: "CNNLSTM", dependencies: ["SwiftKeras", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Examples/CNNLSTM"),
+
         .testTarget(name: "SwiftKerasEngineTests", dependencies: ["SwiftKerasEngine"]),
         .testTarget(
             name: "SwiftKerasTests", dependencies: ["SwiftKeras"],

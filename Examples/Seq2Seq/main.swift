@@ -12,7 +12,7 @@ struct Seq2Seq: ParsableCommand {
     @Option(name: .customLong("test-samples"), help: "Held-out examples for the exact-match accuracy.") var testSamples = 2000
     @Option(help: "Largest number of digits per operand.") var digits = 3
     @Option(help: "LSTM units of encoder and decoder.") var units = 128
-    @Option(help: "Training epochs.") var epochs = 20
+    @Option(help: "Training epochs.") var epochs = 30
     @Option(name: .customLong("batch-size")) var batchSize = 128
     @Option(help: "Progress output: 0 silent, 1 progress bar, 2 one line per epoch.") var verbose = 2
     @Option(help: "Random seed.") var seed: UInt64 = 3

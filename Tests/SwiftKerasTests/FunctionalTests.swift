@@ -126,3 +126,31 @@ import Testing
         #expect(dot.maxRelativeError < 2e-2, "\(dot)")
     }
 }
+
+@Suite struct CustomTrainingTests {
+    /// The custom loop of Docs/CustomTraining.md learns a simple rule.
+    @Test func customTrainingLoopFromTheDocs() throws {
+        try GlobalRandom.withSeed(4) {
+            var rng = RandomGenerator(seed: 4)
+            let x = Tensor.randomNormal([256, 4], using: &rng)
+            let y = try Tensor((0..<256).map { r in x.scalars[r * 4] > 0 ? Float(1) : 0 }, shape: [256])
+            let inputs = Input(shape: [4])
+            let model = try Model(inputs: inputs, outputs: try Dense(2, activation: .softmax)(try Dense(8, activation: .relu)(inputs)))
+            let optimizer = Adam(learningRate: 0.05)
+            let lossFunction = Loss.sparseCategoricalCrossentropy
+            var losses: [Float] = []
+            for epoch in 0..<20 {
+                for start in stride(from: 0, to: 256, by: 32) {
+                    let xBatch = try x.slice(rows: start..<(start + 32)), yBatch = try y.slice(rows: start..<(start + 32))
+                    let predictions = try model(xBatch, training: true)
+                    let loss = try lossFunction(yBatch, predictions)
+                    let weights = model.trainableWeights
+                    let grads = try gradients(of: loss, wrt: weights)
+                    try optimizer.apply(gradients: grads, to: weights)
+                    if start == 0 && (epoch == 0 || epoch == 19) { losses.append(loss.item) }
+                }
+            }
+            #expect(losses[1] < losses[0] * 0.5, "\(losses)")
+        }
+    }
+}
