@@ -1,6 +1,15 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
+/// The runnable lecture programs (and the benchmark), one folder each under Examples/.
+let examples = ["LeNet", "MNISTCNN", "Sentiment", "CharRNN", "Seq2Seq", "CNNLSTM", "Benchmark"]
+
+func example(_ name: String) -> Target {
+    .executableTarget(
+        name: name, dependencies: ["SwiftKeras", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+        path: "Examples/\(name)")
+}
+
 let package = Package(
     name: "SwiftKeras",
     products: [
@@ -25,34 +34,7 @@ let package = Package(
         .target(
             name: "SwiftKeras", dependencies: ["SwiftKerasEngine", "CZlib"],
             exclude: ["Datasets/Data"]),
-
-        .executableTarget(
-            name: "LeNet", dependencies: ["SwiftKeras", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            path: "Examples/LeNet"),
-        .executableTarget(
-            name: "MNISTCNN", dependencies: ["SwiftKeras", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            path: "Examples/MNISTCNN"),
-
-        .executableTarget(
-            name: "CharRNN", dependencies: ["SwiftKeras", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            path: "Examples/CharRNN"),
-
-        .executableTarget(
-            name: "Sentiment", dependencies: ["SwiftKeras", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            path: "Examples/Sentiment"),
-
-        .executableTarget(
-            name: "Benchmark", dependencies: ["SwiftKeras", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            path: "Examples/Benchmark"),
-
-        .executableTarget(
-            name: "Seq2Seq", dependencies: ["SwiftKeras", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            path: "Examples/Seq2Seq"),
-
-        .executableTarget(
-            name: "CNNLSTM", dependencies: ["SwiftKeras", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            path: "Examples/CNNLSTM"),
-
+    ] + examples.map(example) + [
         .testTarget(name: "SwiftKerasEngineTests", dependencies: ["SwiftKerasEngine"]),
         .testTarget(
             name: "SwiftKerasTests", dependencies: ["SwiftKeras"],

@@ -11,7 +11,8 @@ struct CNNLSTM: ParsableCommand {
     @Option(help: "Digits per sequence.") var length = 3
     @Option(name: .customLong("train-sequences")) var trainSequences = 20000
     @Option(name: .customLong("test-sequences")) var testSequences = 2000
-    @Option(help: "Training epochs.") var epochs = 4
+    @Option(help: "Training epochs.") var epochs = 10
+    @Option(name: .customLong("learning-rate")) var learningRate: Float = 0.003
     @Option(name: .customLong("batch-size")) var batchSize = 64
     @Option(help: "Progress output: 0 silent, 1 progress bar, 2 one line per epoch.") var verbose = 2
     @Option(help: "Random seed.") var seed: UInt64 = 11
@@ -45,7 +46,7 @@ struct CNNLSTM: ParsableCommand {
         let outputs = try Dense(classes, activation: .softmax)(x)
         let model = try Model(inputs: inputs, outputs: outputs)
         model.summary()
-        model.compile(loss: .sparseCategoricalCrossentropy, optimizer: Adam(), metrics: [.accuracy])
+        model.compile(loss: .sparseCategoricalCrossentropy, optimizer: Adam(learningRate: learningRate), metrics: [.accuracy])
 
         let start = ContinuousClock.now
         try model.fit(xSeqTrain, ySeqTrain, batchSize: batchSize, epochs: epochs, verbose: verbose,
