@@ -1,4 +1,3 @@
-import Dispatch
 import Glibc
 
 // Whole recurrent layers (SimpleRNN, LSTM, GRU) as one op: the input projection of all
@@ -146,12 +145,6 @@ public func recurrent(
     return RecurrentResult(sequence: sequence, lastOutput: states[0], states: states)
 }
 
-/// A value handed to worker threads whose accesses the caller keeps disjoint.
-private struct UncheckedSendable<Value>: @unchecked Sendable {
-    let value: Value
-    init(_ value: Value) { self.value = value }
-}
-
 /// Forward values saved for the backward pass, and both passes.
 private final class RecurrentTape: @unchecked Sendable {
     let cell: RecurrentCell
@@ -200,21 +193,9 @@ private final class RecurrentTape: @unchecked Sendable {
         return UnsafePointer(buffer)
     }
 
-    /// Runs `body` over the batch rows, in two halves on two threads when the batch is large
-    /// enough, with single-threaded GEMMs inside. The second argument numbers the part.
+    /// Runs `body` over the batch rows in two halves on two threads (see `inParallelHalves`).
     func inParallelHalves(_ body: (Range<Int>, Int) -> Void) {
-        let parts = n >= 8 ? 2 : 1
-        guard parts > 1 else { body(0..<n, 0); return }
-        let half = (n + 1) / 2, n = self.n
-        BLASThreads.singleThreaded {
-            withoutActuallyEscaping(body) { body in
-                // The halves touch disjoint rows of the shared buffers, so sharing is safe.
-                let shared = UncheckedSendable(body)
-                DispatchQueue.concurrentPerform(iterations: parts) { part in
-                    shared.value(part == 0 ? 0..<half : half..<n, part)
-                }
-            }
-        }
+        SwiftKerasEngine.inParallelHalves(count: n, body)
     }
 
     func forward(input: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Tensor?, initialStates: [Tensor]?) -> Tensor {
