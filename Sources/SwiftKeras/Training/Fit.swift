@@ -145,7 +145,7 @@ extension Model {
         let perOutput = try zip(settings.losses, zip(targets, outputs)).map { loss, pair in
             try loss(pair.0, pair.1.output, mask: pair.1.mask)
         }
-        var total = try perOutput[0] * settings.lossWeights[0]
+        var total = perOutput[0] * settings.lossWeights[0]
         for o in perOutput.indices.dropFirst() { total = try total + perOutput[o] * settings.lossWeights[o] }
         return (total, perOutput)
     }
