@@ -200,13 +200,8 @@ private final class RecurrentTape: @unchecked Sendable {
 
     func forward(input: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Tensor?, initialStates: [Tensor]?) -> Tensor {
         let u = units, gu = gates * units
-        // Input projection for all timesteps at once, with the input bias pre-filled.
+        // The input projection of every timestep, computed per half of the batch below.
         let xw = TensorStorage(uninitializedCount: n * steps * gu)
-        if let bias {
-            for r in 0..<(n * steps) { (xw.pointer + r * gu).update(from: bias.storage.pointer, count: gu) }
-        }
-        sgemm(m: n * steps, n: gu, k: d, a: input.storage.pointer, lda: d, b: kernel.storage.pointer, ldb: gu,
-              beta: bias == nil ? 0 : 1, c: xw.pointer, ldc: gu)
         let recurrentBias: UnsafeMutablePointer<Float>? = {
             if case .gru(_, _, true) = cell, let bias { return bias.storage.pointer + gu }
             return nil
@@ -229,6 +224,13 @@ private final class RecurrentTape: @unchecked Sendable {
         // OpenBLAS waking its workers each step.
         inParallelHalves { rows, _ in
             let r0 = rows.lowerBound, m = rows.count
+            // Input projection of these samples' timesteps in one GEMM, the input bias pre-filled.
+            let projected = xw.pointer + r0 * steps * gu
+            if let bias {
+                for r in 0..<(m * steps) { (projected + r * gu).update(from: bias.storage.pointer, count: gu) }
+            }
+            sgemm(m: m * steps, n: gu, k: d, a: input.storage.pointer + r0 * steps * d, lda: d, b: kernel.storage.pointer,
+                  ldb: gu, beta: bias == nil ? 0 : 1, c: projected, ldc: gu)
             for s in 0..<steps {
                 let t = time(s)
                 let hPrev = hs.pointer + s * n * u, hNext = hs.pointer + (s + 1) * n * u
@@ -349,9 +351,22 @@ private final class RecurrentTape: @unchecked Sendable {
         let parts = 2
         let partials = TensorStorage(repeating: 0, count: parts * u * gu)
         let partialBiases = TensorStorage(repeating: 0, count: parts * gu)
+        let partialKernels = TensorStorage(repeating: 0, count: parts * d * gu)
+        let partialInputBiases = TensorStorage(repeating: 0, count: parts * gu)
+        let gInput = Tensor(uninitializedShape: input.shape)
         inParallelHalves { rows, part in
             let r0 = rows.lowerBound, m = rows.count
             let partialRecurrent = partials.pointer + part * u * gu, partialBias = partialBiases.pointer + part * gu
+            defer {
+                // Input side of these samples, all timesteps at once: dX, and partial dW and input-bias sums.
+                let dx = dxw.pointer + r0 * steps * gu
+                sgemm(transB: true, m: m * steps, n: d, k: gu, a: dx, lda: gu, b: kernel.storage.pointer, ldb: gu,
+                      c: gInput.storage.pointer + r0 * steps * d, ldc: d)
+                sgemm(transA: true, m: d, n: gu, k: m * steps, a: input.storage.pointer + r0 * steps * d, lda: d, b: dx, ldb: gu,
+                      c: partialKernels.pointer + part * d * gu, ldc: gu)
+                let inputBias = partialInputBiases.pointer + part * gu
+                for r in 0..<(m * steps) { for j in 0..<gu { inputBias[j] += dx[r * gu + j] } }
+            }
             for s in stride(from: steps - 1, through: 0, by: -1) {
                 let t = time(s)
                 let hPrev = hs.pointer + s * n * u
@@ -466,15 +481,12 @@ private final class RecurrentTape: @unchecked Sendable {
             for j in 0..<gu { gRecurrentBias.pointer[j] += partialBiases.pointer[part * gu + j] }
         }
 
-        // Input side, all timesteps at once.
-        let gInput = Tensor(uninitializedShape: input.shape)
-        sgemm(transB: true, m: n * steps, n: d, k: gu, a: dxw.pointer, lda: gu, b: kernel.storage.pointer, ldb: gu,
-              c: gInput.storage.pointer, ldc: d)
-        let gKernel = Tensor(uninitializedShape: kernel.shape)
-        sgemm(transA: true, m: d, n: gu, k: n * steps, a: input.storage.pointer, lda: d, b: dxw.pointer, ldb: gu,
-              c: gKernel.storage.pointer, ldc: gu)
-        let gBias = Tensor(shape: cell.biasShape(units: u), storage: TensorStorage(repeating: 0, count: cell.biasShape(units: u).reduce(1, *)))
-        for r in 0..<(n * steps) { for j in 0..<gu { gBias.storage.pointer[j] += dxw.pointer[r * gu + j] } }
+        let gKernel = Tensor.zeros(kernel.shape)
+        let gBias = Tensor.zeros(cell.biasShape(units: u))
+        for part in 0..<parts {
+            for i in 0..<(d * gu) { gKernel.storage.pointer[i] += partialKernels.pointer[part * d * gu + i] }
+            for j in 0..<gu { gBias.storage.pointer[j] += partialInputBiases.pointer[part * gu + j] }
+        }
         if case .gru(_, _, true) = cell { (gBias.storage.pointer + gu).update(from: gRecurrentBias.pointer, count: gu) }
         var initial = [Tensor(shape: [n, u], storage: dh)]
         if cs != nil { initial.append(Tensor(shape: [n, u], storage: dc)) }
