@@ -88,6 +88,14 @@ import Testing
         // total = class loss + 0.5 · value loss
         #expect(Swift.abs(scores[0] - (scores[1] + 0.5 * scores[2])) < 1e-4)
         #expect(try model.predict([x]).map(\.shape) == [[32, 3], [32, 1]])
+
+        // Metrics per output: accuracy for the classes only.
+        model.compile(loss: [.sparseCategoricalCrossentropy, .meanSquaredError], optimizer: SGD(), metrics: [[.accuracy], []])
+        let perOutput = try model.fit([x], [yClass, yValue], epochs: 1, verbose: 0)
+        #expect(Set(perOutput.history.keys) == ["loss", "class_out_loss", "value_out_loss", "class_out_accuracy"])
+        #expect(try model.evaluate([x], [yClass, yValue], verbose: 0).count == 4)
+        model.compile(loss: [.sparseCategoricalCrossentropy, .meanSquaredError], optimizer: SGD(), metrics: [[.accuracy]])
+        #expect(message { try model.fit([x], [yClass, yValue], verbose: 0) }.contains("metrics were given for 1"))
     }
 
     @Test func badGraphsAndArraysNameLayersAndShapes() throws {

@@ -191,7 +191,14 @@ open class Model {
         compile(losses: loss, lossWeights: lossWeights, optimizer: optimizer, metrics: metrics, sharedLoss: false)
     }
 
-    private func compile(losses: [Loss], lossWeights: [Float]?, optimizer: Optimizer, metrics: [Metric], sharedLoss: Bool) {
+    /// compile() with metrics chosen per output (Keras's list-of-lists form), in output order.
+    public func compile(loss: [Loss], lossWeights: [Float]? = nil, optimizer: Optimizer, metrics: [[Metric]]) {
+        compile(losses: loss, lossWeights: lossWeights, optimizer: optimizer, metrics: [], sharedLoss: false,
+                perOutputMetrics: metrics)
+    }
+
+    private func compile(losses: [Loss], lossWeights: [Float]?, optimizer: Optimizer, metrics: [Metric], sharedLoss: Bool,
+                         perOutputMetrics: [[Metric]]? = nil) {
         compileError = nil
         compiled = nil
         do {
@@ -205,8 +212,12 @@ open class Model {
                 throw KerasError.invalidArgument("compile: model \"\(name)\" has \(outputs) output(s) but \(weights.count) loss weights were given")
             }
             for loss in perOutput { _ = try loss.resolvedKind() }
-            let resolved = try perOutput.map { loss in
-                try metrics.map { metric in (name: metric.name, kind: try metric.resolved(for: loss)) }
+            if let perOutputMetrics, perOutputMetrics.count != outputs {
+                throw KerasError.invalidArgument(
+                    "compile: model \"\(name)\" has \(outputs) output(s) but metrics were given for \(perOutputMetrics.count)")
+            }
+            let resolved = try perOutput.enumerated().map { o, loss in
+                try (perOutputMetrics?[o] ?? metrics).map { metric in (name: metric.name, kind: try metric.resolved(for: loss)) }
             }
             compiled = CompiledSettings(losses: perOutput, lossWeights: weights, optimizer: optimizer, metrics: resolved)
         } catch {
