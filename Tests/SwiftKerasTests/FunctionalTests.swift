@@ -68,6 +68,12 @@ import Testing
         #expect(outer.countParams() == inner.countParams() + 3)
         let z = Tensor.randomNormal([3, 4])
         #expect(try outer(z).shape == [3, 1])
+
+        // The same nested model on two inputs: one layer, weights counted once.
+        let i1 = Input(shape: [4]), i2 = Input(shape: [4])
+        let twice = try Model(inputs: [i1, i2], outputs: [try Add()([try inner(i1), try inner(i2)])])
+        #expect(twice.countParams() == inner.countParams())
+        #expect(twice.layers.filter { $0.name == inner.name }.count == 1)
     }
 
     @Test func twoOutputsTrainWithLossWeights() throws {

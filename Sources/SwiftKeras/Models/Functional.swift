@@ -148,7 +148,9 @@ extension Model {
         guard outputs.count == 1 else {
             throw KerasError.invalidArgument("Model \"\(name)\" has \(outputs.count) outputs; only single-output models can be used as a layer")
         }
-        let layer = ModelLayer(self)
+        // One layer per model, so a model used twice shares one layer (and one summary row).
+        let layer = layerView ?? ModelLayer(self)
+        layerView = layer
         try layer.buildIfNeeded(inputShape: input.shape)
         return GraphNode(operation: .model(self), layer: layer, inputs: [input]).output(shape: outputs[0], index: 0)
     }

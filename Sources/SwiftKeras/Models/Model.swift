@@ -19,6 +19,8 @@ open class Model {
     var compileError: KerasError?
     /// Set for a functional model.
     var graph: FunctionalGraph?
+    /// This model seen as a layer of an enclosing model (held by that model's graph).
+    weak var layerView: ModelLayer?
 
     public init(name: String?) {
         self.name = name ?? LayerNames.unique(String(describing: type(of: self)))
