@@ -15,14 +15,20 @@ import Testing
         try concatenate([r.sequence.reshaped([-1])] + r.states.map { try $0.reshaped([-1]) })
     }
 
+    /// An input (batch, steps, features) and the cell's kernel, recurrent kernel and bias.
+    func randomInputAndWeights(_ cell: RecurrentCell, batch: Int, steps: Int, features: Int, units: Int,
+                               using rng: inout RandomGenerator) -> (Tensor, Tensor, Tensor, Tensor) {
+        (Tensor.randomNormal([batch, steps, features], using: &rng),
+         Tensor.randomNormal([features, cell.gateCount * units], stddev: 0.5, using: &rng),
+         Tensor.randomNormal([units, cell.gateCount * units], stddev: 0.5, using: &rng),
+         Tensor.randomNormal(cell.biasShape(units: units), stddev: 0.5, using: &rng))
+    }
+
     @Test(arguments: cells, [false, true])
     func gradients(cell: RecurrentCell, goBackwards: Bool) throws {
         var rng = RandomGenerator(seed: 9)
         let (n, t, d, u) = (2, 4, 3, 3)
-        let x = Tensor.randomNormal([n, t, d], using: &rng)
-        let w = Tensor.randomNormal([d, cell.gateCount * u], stddev: 0.5, using: &rng)
-        let rw = Tensor.randomNormal([u, cell.gateCount * u], stddev: 0.5, using: &rng)
-        let b = Tensor.randomNormal(cell.biasShape(units: u), stddev: 0.5, using: &rng)
+        let (x, w, rw, b) = randomInputAndWeights(cell, batch: n, steps: t, features: d, units: u, using: &rng)
         let states = (0..<cell.stateCount).map { _ in Tensor.randomNormal([n, u], stddev: 0.5, using: &rng) }
         let result = try checkGradients(at: [x, w, rw, b] + states, epsilon: 1e-2) { v in
             try allOutputs(recurrent(v[0], kernel: v[1], recurrentKernel: v[2], bias: v[3], cell: cell,
@@ -35,10 +41,7 @@ import Testing
     func gradientsWithMaskAndRecurrentDropout(cell: RecurrentCell) throws {
         var rng = RandomGenerator(seed: 10)
         let (n, t, d, u) = (3, 5, 2, 2)
-        let x = Tensor.randomNormal([n, t, d], using: &rng)
-        let w = Tensor.randomNormal([d, cell.gateCount * u], stddev: 0.5, using: &rng)
-        let rw = Tensor.randomNormal([u, cell.gateCount * u], stddev: 0.5, using: &rng)
-        let b = Tensor.randomNormal(cell.biasShape(units: u), stddev: 0.5, using: &rng)
+        let (x, w, rw, b) = randomInputAndWeights(cell, batch: n, steps: t, features: d, units: u, using: &rng)
         // Pre-padding (leading zeros) and post-padding rows, as pad_sequences makes them.
         let mask = try Tensor([1, 1, 1, 1, 1,
                                0, 0, 1, 1, 1,
@@ -56,10 +59,7 @@ import Testing
     func parallelHalvesMatchFiniteDifferences(cell: RecurrentCell) throws {
         var rng = RandomGenerator(seed: 12)
         let (n, t, d, u) = (9, 3, 2, 2)
-        let x = Tensor.randomNormal([n, t, d], using: &rng)
-        let w = Tensor.randomNormal([d, cell.gateCount * u], stddev: 0.5, using: &rng)
-        let rw = Tensor.randomNormal([u, cell.gateCount * u], stddev: 0.5, using: &rng)
-        let b = Tensor.randomNormal(cell.biasShape(units: u), stddev: 0.5, using: &rng)
+        let (x, w, rw, b) = randomInputAndWeights(cell, batch: n, steps: t, features: d, units: u, using: &rng)
         let mask = Tensor.randomUniform([n, t], using: &rng).mapDetached { $0 < 0.25 ? 0 : 1 }
         let result = try checkGradients(at: [x, w, rw, b], epsilon: 1e-2) { v in
             try allOutputs(recurrent(v[0], kernel: v[1], recurrentKernel: v[2], bias: v[3], cell: cell, mask: mask))

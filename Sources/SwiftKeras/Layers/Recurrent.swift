@@ -146,15 +146,6 @@ public class RNNLayer: Layer {
     }
 }
 
-/// A mask of 0 and 1 / (1 - rate) (inverted dropout).
-func dropoutMask(_ shape: [Int], rate: Float) -> Tensor {
-    var rng = GlobalRandom.makeGenerator()
-    let mask = Tensor(uninitializedShape: shape)
-    let keep = 1 - rate, scale = 1 / keep
-    for i in 0..<mask.count { mask.storage.pointer[i] = rng.nextUniform() < keep ? scale : 0 }
-    return mask
-}
-
 /// Fully connected recurrence: h_t = activation(x_t · W + h_{t-1} · U + b).
 public final class SimpleRNN: RNNLayer {
     public init(_ units: Int, activation: Activation = .tanh, useBias: Bool = true,

@@ -80,11 +80,15 @@ public final class Dropout: Layer {
 
     public override func call(_ input: Tensor, training: Bool) throws -> Tensor {
         guard training, rate > 0 else { return input }
-        var rng = GlobalRandom.makeGenerator()
-        let keep = 1 - rate, scale = 1 / keep
-        let mask = Tensor(uninitializedShape: input.shape)
-        let p = mask.storage.pointer
-        for i in 0..<mask.count { p[i] = rng.nextUniform() < keep ? scale : 0 }
-        return try input * mask
+        return try input * dropoutMask(input.shape, rate: rate)
     }
+}
+
+/// A mask of 0 and 1 / (1 - rate) (inverted dropout), drawn from the global generator.
+func dropoutMask(_ shape: [Int], rate: Float) -> Tensor {
+    var rng = GlobalRandom.makeGenerator()
+    let mask = Tensor(uninitializedShape: shape)
+    let keep = 1 - rate, scale = 1 / keep
+    for i in 0..<mask.count { mask.storage.pointer[i] = rng.nextUniform() < keep ? scale : 0 }
+    return mask
 }

@@ -316,9 +316,19 @@ final class FunctionalGraph {
     var outputNames: [String] { outputs.map(\.node.layer.name) }
 
     /// The outputs' per-sample shapes, after checking `shapes` against the inputs.
+    /// The graph's layers were built when it was written, so only the shapes are checked
+    /// (unknown dimensions, -1, match any size).
     func outputShapes(checking shapes: [[Int]]) throws -> [[Int]] {
         guard shapes.count == inputs.count else {
             throw KerasError.invalidData("expected \(inputs.count) input array(s), received \(shapes.count)")
+        }
+        for (input, shape) in zip(inputs, shapes) {
+            let fits = input.shape.count == shape.count && zip(input.shape, shape).allSatisfy { $0 < 0 || $0 == $1 }
+            guard fits else {
+                throw KerasError.incompatibleInput(
+                    layer: input.node.layer.name,
+                    message: "expected shape=\(symbolicShapeString(input.shape)), found shape=\(symbolicShapeString(shape))")
+            }
         }
         return outputs.map(\.shape)
     }

@@ -224,7 +224,7 @@ extension Model {
     public func predict(_ x: [Tensor], batchSize: Int = 32, verbose: Int = 0) throws -> [Tensor] {
         guard batchSize > 0 else { throw KerasError.invalidArgument("predict: batch_size must be a positive integer, received \(batchSize)") }
         let xp = try adapt(x, caller: "predict")
-        for (i, input) in xp.enumerated() { try checkFinite(input, what: xp.count > 1 ? "x[\(i)]" : "x", caller: "predict") }
+        try checkFinite(xp, name: "x", caller: "predict")
         let n = xp[0].shape[0]
         let steps = (n + batchSize - 1) / batchSize
         var progress = ProgressBar(target: steps, verbose: verbose)
@@ -258,8 +258,8 @@ extension Model {
                     "\(caller): data cardinality is ambiguous: x has \(n) samples (shape \(shapeString(x[0].shape))) but y\(y.count > 1 ? "[\(o)]" : "") has \(target.rank == 0 ? 0 : target.shape[0]) (shape \(shapeString(target.shape))). Make sure all arrays contain the same number of samples.")
             }
         }
-        for (i, input) in x.enumerated() { try checkFinite(input, what: x.count > 1 ? "x[\(i)]" : "x", caller: caller) }
-        for (o, target) in y.enumerated() { try checkFinite(target, what: y.count > 1 ? "y[\(o)]" : "y", caller: caller) }
+        try checkFinite(x, name: "x", caller: caller)
+        try checkFinite(y, name: "y", caller: caller)
         let outputShapes = try build(inputShapes: x.map { Array($0.shape.dropFirst()) })
         for (o, (loss, target)) in zip(settings.losses, y).enumerated() {
             // Dimensions unknown until data arrives (a None time axis) are taken from the targets.
@@ -268,6 +268,11 @@ extension Model {
             }
             try loss.validate(labels: target, predictionShape: shape)
         }
+    }
+
+    /// Throws on NaN or infinity in any array, naming it ("x", or "x[1]" among several).
+    func checkFinite(_ arrays: [Tensor], name: String, caller: String) throws {
+        for (i, t) in arrays.enumerated() { try checkFinite(t, what: arrays.count > 1 ? "\(name)[\(i)]" : name, caller: caller) }
     }
 
     func checkFinite(_ t: Tensor, what: String, caller: String) throws {

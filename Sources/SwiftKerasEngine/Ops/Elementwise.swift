@@ -9,9 +9,7 @@ extension Tensor {
         _ opName: String, _ a: Tensor, _ b: Tensor, _ f: (Float, Float) -> Float,
         backward: @escaping (_ grad: Tensor, _ a: Tensor, _ b: Tensor, _ needs: [Bool]) -> [Tensor?]
     ) throws -> Tensor {
-        let outShape = try broadcastShape(a.shape, b.shape, op: opName)
-        let out = Tensor(uninitializedShape: outShape)
-        broadcastBinary(a, b, outShape: outShape, into: out.storage.pointer, f)
+        let out = try broadcastCombine(a, b, op: opName, f)
         let ad = a.detached, bd = b.detached
         return record(opName, out, inputs: [a, b]) { grad, needs in backward(grad, ad, bd, needs) }
     }
@@ -181,8 +179,10 @@ public func stableSigmoid(_ x: Float) -> Float {
     x >= 0 ? 1 / (1 + expf(-x)) : { let e = expf(x); return e / (1 + e) }()
 }
 
-func broadcastCombine(_ a: Tensor, _ b: Tensor, _ f: (Float, Float) -> Float) throws -> Tensor {
-    let outShape = try broadcastShape(a.shape, b.shape, op: "broadcast")
+/// f over the broadcast of `a` and `b`, no tape entry.
+@inline(__always)
+func broadcastCombine(_ a: Tensor, _ b: Tensor, op: String = "broadcast", _ f: (Float, Float) -> Float) throws -> Tensor {
+    let outShape = try broadcastShape(a.shape, b.shape, op: op)
     let out = Tensor(uninitializedShape: outShape)
     broadcastBinary(a, b, outShape: outShape, into: out.storage.pointer, f)
     return out

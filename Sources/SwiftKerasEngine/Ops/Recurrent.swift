@@ -193,11 +193,6 @@ private final class RecurrentTape: @unchecked Sendable {
         return UnsafePointer(buffer)
     }
 
-    /// Runs `body` over the batch rows in two halves on two threads (see `inParallelHalves`).
-    func inParallelHalves(_ body: (Range<Int>, Int) -> Void) {
-        SwiftKerasEngine.inParallelHalves(count: n, body)
-    }
-
     func forward(input: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Tensor?, initialStates: [Tensor]?) -> Tensor {
         let u = units, gu = gates * units
         // The input projection of every timestep, computed per half of the batch below.
@@ -222,7 +217,7 @@ private final class RecurrentTape: @unchecked Sendable {
         // The rows are independent, so the batch is split in two halves that run every step
         // on their own core; small per-step GEMMs are also faster single-threaded than with
         // OpenBLAS waking its workers each step.
-        inParallelHalves { rows, _ in
+        inParallelHalves(count: n) { rows, _ in
             let r0 = rows.lowerBound, m = rows.count
             // Input projection of these samples' timesteps in one GEMM, the input bias pre-filled.
             let projected = xw.pointer + r0 * steps * gu
@@ -354,7 +349,7 @@ private final class RecurrentTape: @unchecked Sendable {
         let partialKernels = TensorStorage(repeating: 0, count: parts * d * gu)
         let partialInputBiases = TensorStorage(repeating: 0, count: parts * gu)
         let gInput = Tensor(uninitializedShape: input.shape)
-        inParallelHalves { rows, part in
+        inParallelHalves(count: n) { rows, part in
             let r0 = rows.lowerBound, m = rows.count
             let partialRecurrent = partials.pointer + part * u * gu, partialBias = partialBiases.pointer + part * gu
             defer {
