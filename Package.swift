@@ -28,8 +28,10 @@ let package = Package(
             name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]),
 
+        // Hand-written C kernels (AVX-512, chosen at run time).
+        .target(name: "CKernels"),
         // Tensors, kernels, reverse-mode gradients.
-        .target(name: "SwiftKerasEngine", dependencies: ["COpenBLAS"]),
+        .target(name: "SwiftKerasEngine", dependencies: ["COpenBLAS", "CKernels"]),
         // Layers, models, losses, optimizers, training, data.
         .target(
             name: "SwiftKeras", dependencies: ["SwiftKerasEngine", "CZlib"],

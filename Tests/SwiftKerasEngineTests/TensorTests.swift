@@ -19,7 +19,7 @@ import Testing
         #expect(a.maxLastAxis().scalars == [3, 6])
     }
 
-    @Test func matmulUsesBLAS() throws {
+    @Test func matmulOfSmallMatrices() throws {
         let a = try Tensor([1, 2, 3, 4, 5, 6], shape: [2, 3])
         let b = try Tensor([1, 0, 0, 1, 1, 1], shape: [3, 2])
         #expect(try a.matmul(b).scalars == [4, 5, 10, 11])

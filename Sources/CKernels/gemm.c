@@ -1,0 +1,171 @@
+// A packed GEMM with an AVX-512 micro-kernel (the BLIS loop order).
+//
+// OpenBLAS on these machines runs its AVX2 kernels (the environment pins its core type),
+// which halves the throughput of CPUs with full-width AVX-512. This kernel is compiled for
+// AVX-512 through function attributes and chosen at run time, so one binary still runs on
+// CPUs without it (the Swift side then calls OpenBLAS).
+//
+// Blocking: a K x N block of B is packed into strips of up to 48 columns (three vectors);
+// an M x K block of A into strips of 8 rows. The micro-kernel keeps an 8 x 48 tile of C in
+// 24 registers while it streams one A strip and one B strip.
+
+#include "CKernels.h"
+
+#include <immintrin.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { MR = 8, NR = 48, KC = 192, MC = 144, NC = 3072 };
+
+bool sk_has_avx512(void) {
+    static int cached = -1;
+    if (cached < 0) {
+        __builtin_cpu_init();
+        cached = __builtin_cpu_supports("avx512f") ? 1 : 0;
+    }
+    return cached == 1;
+}
+
+// Per-thread packing buffers, grown on demand and kept for the thread's lifetime.
+static _Thread_local float *packed_a = NULL;
+static _Thread_local float *packed_b = NULL;
+
+static float *packing_buffer(float **buffer, size_t count) {
+    if (*buffer == NULL) *buffer = aligned_alloc(64, count * sizeof(float));
+    return *buffer;
+}
+
+// Packs rows [i0, i0+mc) x columns [p0, p0+kc) of op(A) as strips of MR rows:
+// strip s holds, for each p, the MR values A(i0+s*MR+r, p0+p) (zero past row m).
+static void pack_a(bool trans, const float *a, int lda, int i0, int mc, int p0, int kc, float *out) {
+    for (int s = 0; s < mc; s += MR) {
+        int rows = mc - s < MR ? mc - s : MR;
+        float *dst = out + (size_t)s * kc;
+        if (trans) {
+            // A(i, p) = a[p * lda + i]: each p contributes `rows` contiguous values.
+            for (int p = 0; p < kc; p++) {
+                const float *src = a + (size_t)(p0 + p) * lda + i0 + s;
+                if (rows == MR) {
+                    memcpy(dst + p * MR, src, MR * sizeof(float));
+                } else {
+                    for (int r = 0; r < MR; r++) dst[p * MR + r] = r < rows ? src[r] : 0;
+                }
+            }
+        } else {
+            for (int r = 0; r < MR; r++) {
+                if (r < rows) {
+                    const float *src = a + (size_t)(i0 + s + r) * lda + p0;
+                    for (int p = 0; p < kc; p++) dst[p * MR + r] = src[p];
+                } else {
+                    for (int p = 0; p < kc; p++) dst[p * MR + r] = 0;
+                }
+            }
+        }
+    }
+}
+
+// Packs rows [p0, p0+kc) x columns [j0, j0+nc) of op(B) as strips of NR columns (the last
+// strip rounded up to whole vectors of 16 and zero-filled): strip t holds, for each p,
+// `width` values B(p0+p, j0+t*NR+j).
+static void pack_b(bool trans, const float *b, int ldb, int p0, int kc, int j0, int nc, float *out) {
+    for (int t = 0; t < nc; t += NR) {
+        int cols = nc - t < NR ? nc - t : NR;
+        int width = (cols + 15) & ~15;
+        float *dst = out + (size_t)t * kc;
+        if (trans) {
+            // B(p, j) = b[j * ldb + p]
+            for (int j = 0; j < width; j++) {
+                if (j < cols) {
+                    const float *src = b + (size_t)(j0 + t + j) * ldb + p0;
+                    for (int p = 0; p < kc; p++) dst[p * width + j] = src[p];
+                } else {
+                    for (int p = 0; p < kc; p++) dst[p * width + j] = 0;
+                }
+            }
+        } else {
+            for (int p = 0; p < kc; p++) {
+                const float *src = b + (size_t)(p0 + p) * ldb + j0 + t;
+                memcpy(dst + p * width, src, cols * sizeof(float));
+                for (int j = cols; j < width; j++) dst[p * width + j] = 0;
+            }
+        }
+    }
+}
+
+// C tile (rows x cols, cols <= NV*16) = alpha * A strip * B strip + beta * C. The A strip is
+// read at ap[r * row_stride + p * k_stride]: packed strips, or rows of A in place.
+#define KERNEL(NV)                                                                              \
+    __attribute__((target("avx512f"))) static void kernel_##NV(                                \
+        int kc, const float *ap, long row_stride, long k_stride, const float *bp, float *c,     \
+        int ldc, int rows, int cols, float alpha, float beta) {                                 \
+        __m512 acc[MR][NV];                                                                     \
+        for (int r = 0; r < MR; r++)                                                            \
+            for (int v = 0; v < NV; v++) acc[r][v] = _mm512_setzero_ps();                       \
+        for (int p = 0; p < kc; p++) {                                                          \
+            __m512 bv[NV];                                                                      \
+            for (int v = 0; v < NV; v++) bv[v] = _mm512_load_ps(bp + p * NV * 16 + v * 16);     \
+            for (int r = 0; r < MR; r++) {                                                      \
+                __m512 av = _mm512_set1_ps(ap[r * row_stride + p * k_stride]);                  \
+                for (int v = 0; v < NV; v++) acc[r][v] = _mm512_fmadd_ps(av, bv[v], acc[r][v]); \
+            }                                                                                   \
+        }                                                                                       \
+        __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);                          \
+        for (int r = 0; r < rows; r++) {                                                        \
+            float *row = c + (size_t)r * ldc;                                                   \
+            for (int v = 0; v < NV; v++) {                                                      \
+                int left = cols - v * 16;                                                       \
+                if (left <= 0) break;                                                           \
+                __mmask16 mask = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1); \
+                __m512 out = _mm512_mul_ps(va, acc[r][v]);                                      \
+                if (beta != 0) {                                                                \
+                    __m512 old = _mm512_maskz_loadu_ps(mask, row + v * 16);                     \
+                    out = _mm512_fmadd_ps(vb, old, out);                                        \
+                }                                                                               \
+                _mm512_mask_storeu_ps(row + v * 16, mask, out);                                 \
+            }                                                                                   \
+        }                                                                                       \
+    }
+
+KERNEL(1)
+KERNEL(2)
+KERNEL(3)
+
+void sk_sgemm_avx512(bool trans_a, bool trans_b, int m, int n, int k, float alpha,
+                     const float *a, int lda, const float *b, int ldb, float beta,
+                     float *c, int ldc) {
+    float *pa = packing_buffer(&packed_a, (size_t)MC * KC);
+    float *pb = packing_buffer(&packed_b, (size_t)KC * NC);
+    for (int j0 = 0; j0 < n; j0 += NC) {
+        int nc = n - j0 < NC ? n - j0 : NC;
+        for (int p0 = 0; p0 < k; p0 += KC) {
+            int kc = k - p0 < KC ? k - p0 : KC;
+            float block_beta = p0 == 0 ? beta : 1.0f;
+            pack_b(trans_b, b, ldb, p0, kc, j0, nc, pb);
+            for (int i0 = 0; i0 < m; i0 += MC) {
+                int mc = m - i0 < MC ? m - i0 : MC;
+                // Whole strips of an untransposed A are read in place: packing them would
+                // cost as much as the multiply when N is one or two strips wide.
+                bool in_place = !trans_a;
+                if (trans_a || mc % MR != 0) pack_a(trans_a, a, lda, i0, mc, p0, kc, pa);
+                for (int t = 0; t < nc; t += NR) {
+                    int cols = nc - t < NR ? nc - t : NR;
+                    const float *bp = pb + (size_t)t * kc;
+                    for (int s = 0; s < mc; s += MR) {
+                        int rows = mc - s < MR ? mc - s : MR;
+                        float *tile = c + (size_t)(i0 + s) * ldc + j0 + t;
+                        const float *ap = pa + (size_t)s * kc;
+                        long row_stride = 1, k_stride = MR;
+                        if (in_place && rows == MR) {
+                            ap = a + (size_t)(i0 + s) * lda + p0;
+                            row_stride = lda;
+                            k_stride = 1;
+                        }
+                        if (cols > 32) kernel_3(kc, ap, row_stride, k_stride, bp, tile, ldc, rows, cols, alpha, block_beta);
+                        else if (cols > 16) kernel_2(kc, ap, row_stride, k_stride, bp, tile, ldc, rows, cols, alpha, block_beta);
+                        else kernel_1(kc, ap, row_stride, k_stride, bp, tile, ldc, rows, cols, alpha, block_beta);
+                    }
+                }
+            }
+        }
+    }
+}
