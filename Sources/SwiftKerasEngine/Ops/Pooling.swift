@@ -11,8 +11,9 @@ public func maxPool2d(_ input: Tensor, poolSize: (Int, Int), strides: (Int, Int)
     // Flat input index of each output's maximum, for the backward scatter.
     let winners = Tensor(uninitializedShape: out.shape)
     let px = input.storage.pointer, po = out.storage.pointer
-    winners.storage.pointer.withMemoryRebound(to: Int32.self, capacity: out.count) { win in
-        forEachWindow(g) { o, h0, h1, w0, w1, imageBase in
+    let win = UnsafeMutableRawPointer(winners.storage.pointer).assumingMemoryBound(to: Int32.self)
+    inParallelHalves(count: g.batch, minimum: 2) { images, _ in
+        forEachWindow(g, images: images) { o, h0, h1, w0, w1, imageBase in
             let first = imageBase + (h0 * g.inWidth + w0) * c
             var ch = 0
             // Eight channels at a time with branch-free selects; indices fit Int32 (checked below).
@@ -48,11 +49,16 @@ public func maxPool2d(_ input: Tensor, poolSize: (Int, Int), strides: (Int, Int)
         }
     }
     let inputShape = input.shape
+    let outPerImage = g.outHeight * g.outWidth * c
     return Tensor.record("max_pool2d", out, inputs: [input]) { grad, _ in
         let gx = Tensor.zeros(inputShape)
         let pg = grad.storage.pointer, pgx = gx.storage.pointer
-        winners.storage.pointer.withMemoryRebound(to: Int32.self, capacity: grad.count) { win in
-            for i in 0..<grad.count { pgx[Int(win[i])] += pg[i] }
+        let win = UnsafeRawPointer(winners.storage.pointer).assumingMemoryBound(to: Int32.self)
+        // Each image's winners lie in that image, so halves of the batch write disjoint memory.
+        inParallelHalves(count: g.batch, minimum: 2) { images, _ in
+            for i in (images.lowerBound * outPerImage)..<(images.upperBound * outPerImage) {
+                pgx[Int(win[i])] += pg[i]
+            }
         }
         return [gx]
     }
@@ -90,13 +96,15 @@ public func averagePool2d(_ input: Tensor, poolSize: (Int, Int), strides: (Int, 
     }
 }
 
-/// Visits every output window: its output offset and the input rows/cols it covers.
+/// Visits every output window of `images` (default: all): its output offset and the input rows/cols it covers.
 @inline(__always)
 private func forEachWindow(
-    _ g: WindowGeometry, _ body: (_ outOffset: Int, _ h0: Int, _ h1: Int, _ w0: Int, _ w1: Int, _ imageBase: Int) -> Void
+    _ g: WindowGeometry, images: Range<Int>? = nil,
+    _ body: (_ outOffset: Int, _ h0: Int, _ h1: Int, _ w0: Int, _ w1: Int, _ imageBase: Int) -> Void
 ) {
-    var o = 0
-    for n in 0..<g.batch {
+    let images = images ?? 0..<g.batch
+    var o = images.lowerBound * g.outHeight * g.outWidth * g.channels
+    for n in images {
         let imageBase = n * g.inHeight * g.inWidth * g.channels
         for oh in 0..<g.outHeight {
             let h0 = max(oh * g.strideHeight - g.padTop, 0)
