@@ -1,12 +1,16 @@
 import CKernels
 import COpenBLAS
 import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 
-/// Whether GEMMs run on the AVX-512 kernel in CKernels (else on OpenBLAS).
-/// OpenBLAS is often pinned to its AVX2 kernels (OPENBLAS_CORETYPE), which halves the
-/// throughput of CPUs with full-width AVX-512; the hand-written kernel ran 1.7-2x faster
-/// than OpenBLAS's on every GEMM shape the layers use.
-let gemmUsesAVX512 = sk_has_avx512()
+/// Whether GEMMs and convolutions run on the AVX-512 kernels in CKernels (else on OpenBLAS
+/// and im2col). OpenBLAS is often pinned to its AVX2 kernels (OPENBLAS_CORETYPE), which
+/// halves the throughput of CPUs with full-width AVX-512; the hand-written kernel ran
+/// 1.7-2x faster than OpenBLAS's on every GEMM shape the layers use.
+/// SWIFTKERAS_DISABLE_AVX512=1 takes the portable path (the tests run both).
+let gemmUsesAVX512 = sk_has_avx512() && getenv("SWIFTKERAS_DISABLE_AVX512") == nil
 
 /// Row-major single-precision GEMM: C = alpha * op(A) * op(B) + beta * C.
 /// op(A) is m x k, op(B) is k x n; transposes are handled by the kernels, never materialized.

@@ -1,0 +1,138 @@
+// Direct (implicit-GEMM) convolution with an AVX-512 micro-kernel.
+//
+// A convolution is a GEMM whose A matrix is the im2col patch matrix; here its entries are
+// read straight from the (padded) input instead: A(r, p) = base[row_offset[r] + k_offset[p]].
+// For the forward pass the 8 rows are output pixels and p runs over the kernel taps
+// (i, j, ch); for the kernel gradient the rows are taps and p runs over output pixels.
+// B is read in place with a row stride (the kernel for the forward pass, dy for the
+// gradient), its last vector masked. No patch matrix is ever written.
+
+#include "CKernels.h"
+
+#include <immintrin.h>
+#include <stdlib.h>
+
+enum { MAX_ROWS = 8 };
+
+// Rows per strip for a tile `cols` wide: with three accumulator vectors per row, 7 rows
+// keep the 21 accumulators, 3 B vectors and the broadcasts in registers (8 rows spill).
+static int strip_rows(int cols) { return cols > 32 ? 7 : 8; }
+
+// Filters per tile: 48 (three vectors) unless the filter count splits evenly into 32s only
+// (64 filters as 32 + 32, not 48 + a poorly used 16).
+static int strip_width(int f_count) { return f_count % 48 != 0 && f_count % 32 == 0 ? 32 : 48; }
+
+// C tile (rows x cols, cols <= NV*16) = sum_p A(r, p) B(p, :) + beta * C.
+#define CONV_KERNEL(NV, ROWS)                                                                        \
+    __attribute__((target("avx512f"))) static void conv_kernel_##NV(                       \
+        int kc, const float *base, const long *row_offset, const long *k_offset,                \
+        const float *b, long b_stride, float *c, long ldc, int rows, int cols, float beta) {     \
+        __m512 acc[ROWS][NV];                                                                    \
+        long ro[ROWS];                                                                           \
+        for (int r = 0; r < ROWS; r++) {                                                         \
+            ro[r] = row_offset[r];                                                               \
+            for (int v = 0; v < NV; v++) acc[r][v] = _mm512_setzero_ps();                        \
+        }                                                                                        \
+        int tail = cols - (NV - 1) * 16;                                                         \
+        __mmask16 last = tail >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << tail) - 1);         \
+        for (int p = 0; p < kc; p++) {                                                           \
+            const float *a = base + k_offset[p];                                                 \
+            const float *bp = b + p * b_stride;                                                  \
+            __m512 bv[NV];                                                                       \
+            for (int v = 0; v < NV - 1; v++) bv[v] = _mm512_loadu_ps(bp + v * 16);              \
+            bv[NV - 1] = _mm512_maskz_loadu_ps(last, bp + (NV - 1) * 16);                        \
+            for (int r = 0; r < ROWS; r++) {                                                     \
+                __m512 av = _mm512_set1_ps(a[ro[r]]);                                            \
+                for (int v = 0; v < NV; v++) acc[r][v] = _mm512_fmadd_ps(av, bv[v], acc[r][v]);  \
+            }                                                                                    \
+        }                                                                                        \
+        __m512 vb = _mm512_set1_ps(beta);                                                        \
+        for (int r = 0; r < rows; r++) {                                                         \
+            float *row = c + r * ldc;                                                            \
+            for (int v = 0; v < NV; v++) {                                                       \
+                __mmask16 mask = v == NV - 1 ? last : (__mmask16)0xFFFF;                         \
+                __m512 out = acc[r][v];                                                          \
+                if (beta != 0) out = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(mask, row + v * 16), out); \
+                _mm512_mask_storeu_ps(row + v * 16, mask, out);                                  \
+            }                                                                                    \
+        }                                                                                        \
+    }
+
+CONV_KERNEL(1, 8)
+CONV_KERNEL(2, 8)
+CONV_KERNEL(3, 7)
+
+static void conv_kernel(int kc, const float *base, const long *row_offset, const long *k_offset,
+                        const float *b, long b_stride, float *c, long ldc, int rows, int cols, float beta) {
+    if (cols > 32) conv_kernel_3(kc, base, row_offset, k_offset, b, b_stride, c, ldc, rows, cols, beta);
+    else if (cols > 16) conv_kernel_2(kc, base, row_offset, k_offset, b, b_stride, c, ldc, rows, cols, beta);
+    else conv_kernel_1(kc, base, row_offset, k_offset, b, b_stride, c, ldc, rows, cols, beta);
+}
+
+// Offsets in an image of each kernel tap (i, j, ch), in the weights' row order.
+static long *tap_offsets(int kh, int kw, int c, int w) {
+    long *offsets = malloc(sizeof(long) * kh * kw * c);
+    long *o = offsets;
+    for (int i = 0; i < kh; i++)
+        for (int j = 0; j < kw; j++)
+            for (int ch = 0; ch < c; ch++) *o++ = ((long)i * w + j) * c + ch;
+    return offsets;
+}
+
+// Offsets in an image of each output pixel's window origin, in output order.
+static long *pixel_offsets(int oh, int ow, int c, int w, int sh, int sw) {
+    long *offsets = malloc(sizeof(long) * oh * ow);
+    long *o = offsets;
+    for (int y = 0; y < oh; y++)
+        for (int x = 0; x < ow; x++) *o++ = ((long)y * sh * w + (long)x * sw) * c;
+    return offsets;
+}
+
+void sk_conv2d_forward_avx512(const float *in, int images, int h, int w, int c,
+                              const float *weights, int kh, int kw, int f_count, int sh, int sw,
+                              int oh, int ow, float beta, float *out) {
+    int taps = kh * kw * c, pixels = oh * ow, width = strip_width(f_count);
+    long *taps_at = tap_offsets(kh, kw, c, w);
+    long *pixels_at = pixel_offsets(oh, ow, c, w, sh, sw);
+    for (int n = 0; n < images; n++) {
+        const float *image = in + (long)n * h * w * c;
+        float *out_image = out + (long)n * pixels * f_count;
+        for (int f0 = 0; f0 < f_count; f0 += width) {
+            int cols = f_count - f0 < width ? f_count - f0 : width, strip = strip_rows(cols);
+            for (int i0 = 0; i0 < pixels; i0 += strip) {
+                int rows = pixels - i0 < strip ? pixels - i0 : strip;
+                // Rows past the last pixel repeat it (computed, never stored).
+                long row_offset[MAX_ROWS];
+                for (int r = 0; r < strip; r++) row_offset[r] = pixels_at[i0 + (r < rows ? r : rows - 1)];
+                conv_kernel(taps, image, row_offset, taps_at, weights + f0, f_count,
+                            out_image + (long)i0 * f_count + f0, f_count, rows, cols, beta);
+            }
+        }
+    }
+    free(taps_at);
+    free(pixels_at);
+}
+
+void sk_conv2d_kernel_grad_avx512(const float *in, int images, int h, int w, int c,
+                                  const float *dy, int kh, int kw, int f_count, int sh, int sw,
+                                  int oh, int ow, float *dw) {
+    int taps = kh * kw * c, pixels = oh * ow, width = strip_width(f_count);
+    long *taps_at = tap_offsets(kh, kw, c, w);
+    long *pixels_at = pixel_offsets(oh, ow, c, w, sh, sw);
+    for (int n = 0; n < images; n++) {
+        const float *image = in + (long)n * h * w * c;
+        const float *dy_image = dy + (long)n * pixels * f_count;
+        for (int f0 = 0; f0 < f_count; f0 += width) {
+            int cols = f_count - f0 < width ? f_count - f0 : width, strip = strip_rows(cols);
+            for (int t0 = 0; t0 < taps; t0 += strip) {
+                int rows = taps - t0 < strip ? taps - t0 : strip;
+                long row_offset[MAX_ROWS];
+                for (int r = 0; r < strip; r++) row_offset[r] = taps_at[t0 + (r < rows ? r : rows - 1)];
+                conv_kernel(pixels, image, row_offset, pixels_at, dy_image + f0, f_count,
+                            dw + (long)t0 * f_count + f0, f_count, rows, cols, 1.0f);
+            }
+        }
+    }
+    free(taps_at);
+    free(pixels_at);
+}
