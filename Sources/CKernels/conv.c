@@ -8,6 +8,7 @@
 // gradient), its last vector masked. No patch matrix is ever written.
 
 #include "CKernels.h"
+#include "tile.h"
 
 #include <immintrin.h>
 #include <stdlib.h>
@@ -33,8 +34,7 @@ static int strip_width(int f_count) { return f_count % 48 != 0 && f_count % 32 =
             ro[r] = row_offset[r];                                                               \
             for (int v = 0; v < NV; v++) acc[r][v] = _mm512_setzero_ps();                        \
         }                                                                                        \
-        int tail = cols - (NV - 1) * 16;                                                         \
-        __mmask16 last = tail >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << tail) - 1);         \
+        __mmask16 last = LAST_VECTOR_MASK(NV, cols);                                             \
         for (int p = 0; p < kc; p++) {                                                           \
             const float *a = base + k_offset[p];                                                 \
             const float *bp = b + p * b_stride;                                                  \
@@ -46,16 +46,7 @@ static int strip_width(int f_count) { return f_count % 48 != 0 && f_count % 32 =
                 for (int v = 0; v < NV; v++) acc[r][v] = _mm512_fmadd_ps(av, bv[v], acc[r][v]);  \
             }                                                                                    \
         }                                                                                        \
-        __m512 vb = _mm512_set1_ps(beta);                                                        \
-        for (int r = 0; r < rows; r++) {                                                         \
-            float *row = c + r * ldc;                                                            \
-            for (int v = 0; v < NV; v++) {                                                       \
-                __mmask16 mask = v == NV - 1 ? last : (__mmask16)0xFFFF;                         \
-                __m512 out = acc[r][v];                                                          \
-                if (beta != 0) out = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(mask, row + v * 16), out); \
-                _mm512_mask_storeu_ps(row + v * 16, mask, out);                                  \
-            }                                                                                    \
-        }                                                                                        \
+        STORE_TILE(acc, NV, c, ldc, rows, last, 1.0f, beta);                                     \
     }
 
 CONV_KERNEL(1, 8)

@@ -10,6 +10,7 @@
 // 24 registers while it streams one A strip and one B strip.
 
 #include "CKernels.h"
+#include "tile.h"
 
 #include <immintrin.h>
 #include <stdlib.h>
@@ -93,37 +94,26 @@ static void pack_b(bool trans, const float *b, int ldb, int p0, int kc, int j0, 
 }
 
 // C tile (rows x cols, cols <= NV*16) = alpha * A strip * B strip + beta * C. The A strip is
-// read at ap[r * row_stride + p * k_stride]: packed strips, or rows of A in place.
+// read at ap[r * row_stride + p * k_stride] (packed strips, or rows of A in place), the B
+// strip at bp[p * b_stride + j] (packed, or rows of B in place; the last vector masked).
 #define KERNEL(NV)                                                                              \
     __attribute__((target("avx512f"))) static void kernel_##NV(                                \
-        int kc, const float *ap, long row_stride, long k_stride, const float *bp, float *c,     \
-        int ldc, int rows, int cols, float alpha, float beta) {                                 \
+        int kc, const float *ap, long row_stride, long k_stride, const float *bp, long b_stride, \
+        float *c, int ldc, int rows, int cols, float alpha, float beta) {                       \
         __m512 acc[MR][NV];                                                                     \
         for (int r = 0; r < MR; r++)                                                            \
             for (int v = 0; v < NV; v++) acc[r][v] = _mm512_setzero_ps();                       \
+        __mmask16 last = LAST_VECTOR_MASK(NV, cols);                                            \
         for (int p = 0; p < kc; p++) {                                                          \
             __m512 bv[NV];                                                                      \
-            for (int v = 0; v < NV; v++) bv[v] = _mm512_load_ps(bp + p * NV * 16 + v * 16);     \
+            for (int v = 0; v < NV - 1; v++) bv[v] = _mm512_loadu_ps(bp + p * b_stride + v * 16); \
+            bv[NV - 1] = _mm512_maskz_loadu_ps(last, bp + p * b_stride + (NV - 1) * 16);        \
             for (int r = 0; r < MR; r++) {                                                      \
                 __m512 av = _mm512_set1_ps(ap[r * row_stride + p * k_stride]);                  \
                 for (int v = 0; v < NV; v++) acc[r][v] = _mm512_fmadd_ps(av, bv[v], acc[r][v]); \
             }                                                                                   \
         }                                                                                       \
-        __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);                          \
-        for (int r = 0; r < rows; r++) {                                                        \
-            float *row = c + (size_t)r * ldc;                                                   \
-            for (int v = 0; v < NV; v++) {                                                      \
-                int left = cols - v * 16;                                                       \
-                if (left <= 0) break;                                                           \
-                __mmask16 mask = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1); \
-                __m512 out = _mm512_mul_ps(va, acc[r][v]);                                      \
-                if (beta != 0) {                                                                \
-                    __m512 old = _mm512_maskz_loadu_ps(mask, row + v * 16);                     \
-                    out = _mm512_fmadd_ps(vb, old, out);                                        \
-                }                                                                               \
-                _mm512_mask_storeu_ps(row + v * 16, mask, out);                                 \
-            }                                                                                   \
-        }                                                                                       \
+        STORE_TILE(acc, NV, c, ldc, rows, last, alpha, beta);                                   \
     }
 
 KERNEL(1)
@@ -140,7 +130,9 @@ void sk_sgemm_avx512(bool trans_a, bool trans_b, int m, int n, int k, float alph
         for (int p0 = 0; p0 < k; p0 += KC) {
             int kc = k - p0 < KC ? k - p0 : KC;
             float block_beta = p0 == 0 ? beta : 1.0f;
-            pack_b(trans_b, b, ldb, p0, kc, j0, nc, pb);
+            // With few rows of A, each B strip is used a few times only: read it in place.
+            bool b_in_place = !trans_b && m <= 8 * MR;
+            if (!b_in_place) pack_b(trans_b, b, ldb, p0, kc, j0, nc, pb);
             for (int i0 = 0; i0 < m; i0 += MC) {
                 int mc = m - i0 < MC ? m - i0 : MC;
                 // Whole strips of an untransposed A are read in place: packing them would
@@ -149,7 +141,13 @@ void sk_sgemm_avx512(bool trans_a, bool trans_b, int m, int n, int k, float alph
                 if (trans_a || mc % MR != 0) pack_a(trans_a, a, lda, i0, mc, p0, kc, pa);
                 for (int t = 0; t < nc; t += NR) {
                     int cols = nc - t < NR ? nc - t : NR;
+                    int width = (cols + 15) & ~15;
                     const float *bp = pb + (size_t)t * kc;
+                    long b_stride = width;
+                    if (b_in_place) {
+                        bp = b + (size_t)p0 * ldb + j0 + t;
+                        b_stride = ldb;
+                    }
                     for (int s = 0; s < mc; s += MR) {
                         int rows = mc - s < MR ? mc - s : MR;
                         float *tile = c + (size_t)(i0 + s) * ldc + j0 + t;
@@ -160,9 +158,9 @@ void sk_sgemm_avx512(bool trans_a, bool trans_b, int m, int n, int k, float alph
                             row_stride = lda;
                             k_stride = 1;
                         }
-                        if (cols > 32) kernel_3(kc, ap, row_stride, k_stride, bp, tile, ldc, rows, cols, alpha, block_beta);
-                        else if (cols > 16) kernel_2(kc, ap, row_stride, k_stride, bp, tile, ldc, rows, cols, alpha, block_beta);
-                        else kernel_1(kc, ap, row_stride, k_stride, bp, tile, ldc, rows, cols, alpha, block_beta);
+                        if (cols > 32) kernel_3(kc, ap, row_stride, k_stride, bp, b_stride, tile, ldc, rows, cols, alpha, block_beta);
+                        else if (cols > 16) kernel_2(kc, ap, row_stride, k_stride, bp, b_stride, tile, ldc, rows, cols, alpha, block_beta);
+                        else kernel_1(kc, ap, row_stride, k_stride, bp, b_stride, tile, ldc, rows, cols, alpha, block_beta);
                     }
                 }
             }
