@@ -120,6 +120,39 @@ KERNEL(1)
 KERNEL(2)
 KERNEL(3)
 
+// One row of C (cols <= 48): for products with a few rows only (a batch of one through Dense),
+// where the 8-row kernel would spend most of its multiplies on padding. Even and odd p go to
+// separate accumulators so that six FMA chains are in flight instead of three.
+__attribute__((target("avx512f"))) static void row_kernel(
+    int kc, const float *ap, long k_stride, const float *bp, long b_stride, float *c,
+    int cols, float alpha, float beta) {
+    __m512 even[3], odd[3];
+    for (int v = 0; v < 3; v++) even[v] = odd[v] = _mm512_setzero_ps();
+    __mmask16 masks[3];
+    for (int v = 0; v < 3; v++) {
+        int left = cols - v * 16;
+        masks[v] = left >= 16 ? (__mmask16)0xFFFF : left > 0 ? (__mmask16)((1u << left) - 1) : 0;
+    }
+    int p = 0;
+    for (; p + 1 < kc; p += 2) {
+        __m512 a0 = _mm512_set1_ps(ap[p * k_stride]), a1 = _mm512_set1_ps(ap[(p + 1) * k_stride]);
+        for (int v = 0; v < 3; v++) {
+            even[v] = _mm512_fmadd_ps(a0, _mm512_maskz_loadu_ps(masks[v], bp + p * b_stride + v * 16), even[v]);
+            odd[v] = _mm512_fmadd_ps(a1, _mm512_maskz_loadu_ps(masks[v], bp + (p + 1) * b_stride + v * 16), odd[v]);
+        }
+    }
+    if (p < kc) {
+        __m512 a0 = _mm512_set1_ps(ap[p * k_stride]);
+        for (int v = 0; v < 3; v++)
+            even[v] = _mm512_fmadd_ps(a0, _mm512_maskz_loadu_ps(masks[v], bp + p * b_stride + v * 16), even[v]);
+    }
+    __m512 acc[1][3];
+    for (int v = 0; v < 3; v++) acc[0][v] = _mm512_add_ps(even[v], odd[v]);
+    if (cols > 32) STORE_TILE(acc, 3, c, 0, 1, masks[2], alpha, beta);
+    else if (cols > 16) STORE_TILE(acc, 2, c, 0, 1, masks[1], alpha, beta);
+    else STORE_TILE(acc, 1, c, 0, 1, masks[0], alpha, beta);
+}
+
 void sk_sgemm_avx512(bool trans_a, bool trans_b, int m, int n, int k, float alpha,
                      const float *a, int lda, const float *b, int ldb, float beta,
                      float *c, int ldc) {
@@ -138,7 +171,8 @@ void sk_sgemm_avx512(bool trans_a, bool trans_b, int m, int n, int k, float alph
                 // Whole strips of an untransposed A are read in place: packing them would
                 // cost as much as the multiply when N is one or two strips wide.
                 bool in_place = !trans_a;
-                if (trans_a || mc % MR != 0) pack_a(trans_a, a, lda, i0, mc, p0, kc, pa);
+                // (So are the rows of an edge strip short enough for the one-row kernel.)
+                if (trans_a || mc % MR >= 4) pack_a(trans_a, a, lda, i0, mc, p0, kc, pa);
                 for (int t = 0; t < nc; t += NR) {
                     int cols = nc - t < NR ? nc - t : NR;
                     int width = (cols + 15) & ~15;
@@ -153,12 +187,16 @@ void sk_sgemm_avx512(bool trans_a, bool trans_b, int m, int n, int k, float alph
                         float *tile = c + (size_t)(i0 + s) * ldc + j0 + t;
                         const float *ap = pa + (size_t)s * kc;
                         long row_stride = 1, k_stride = MR;
-                        if (in_place && rows == MR) {
+                        if (in_place && (rows == MR || rows < 4)) {
                             ap = a + (size_t)(i0 + s) * lda + p0;
                             row_stride = lda;
                             k_stride = 1;
                         }
-                        if (cols > 32) kernel_3(kc, ap, row_stride, k_stride, bp, b_stride, tile, ldc, rows, cols, alpha, block_beta);
+                        if (rows < 4) {
+                            for (int r = 0; r < rows; r++)
+                                row_kernel(kc, ap + r * row_stride, k_stride, bp, b_stride,
+                                           tile + (size_t)r * ldc, cols, alpha, block_beta);
+                        } else if (cols > 32) kernel_3(kc, ap, row_stride, k_stride, bp, b_stride, tile, ldc, rows, cols, alpha, block_beta);
                         else if (cols > 16) kernel_2(kc, ap, row_stride, k_stride, bp, b_stride, tile, ldc, rows, cols, alpha, block_beta);
                         else kernel_1(kc, ap, row_stride, k_stride, bp, b_stride, tile, ldc, rows, cols, alpha, block_beta);
                     }
