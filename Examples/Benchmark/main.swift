@@ -12,7 +12,8 @@ struct Workload {
     enum Kind {
         /// Time one epoch of fit() after a warm-up epoch.
         case train(batchSize: Int)
-        /// Images per second of predict() at this batch size, after a warm-up call.
+        /// Images per second of predict() at this batch size, after a warm-up call on 512 images
+        /// (or one batch, if larger), the same as the Keras side.
         case predict(batchSize: Int)
     }
 
@@ -241,7 +242,7 @@ struct Benchmark: ParsableCommand {
             log("[swiftkeras] timed epoch: \(jsonNumber(elapsed, digits: 100)) s")
             fields += [("seconds_per_epoch", jsonNumber(elapsed)), ("batch_size", String(batchSize))]
         case .predict(let batchSize):
-            let warmUp = try x.slice(rows: 0..<min(n, max(batchSize, 16)))
+            let warmUp = try x.slice(rows: 0..<min(n, max(batchSize, 512)))
             _ = try model.predict(warmUp, batchSize: batchSize)
             let start = clock.now
             _ = try model.predict(x, batchSize: batchSize)

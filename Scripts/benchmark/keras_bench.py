@@ -9,7 +9,7 @@ Runs one workload per process (so the peak resident memory belongs to it alone),
 same workloads, shapes, optimizers and losses as Examples/Benchmark/main.swift, on random
 data: training workloads fit one untimed warm-up epoch, then time one epoch of
 model.fit(..., epochs=1, verbose=0); predict workloads time model.predict(batch_size=...)
-after a warm-up call. TensorFlow keeps its default threading. The last stdout line is a
+after a warm-up call on 512 images (or one batch). TensorFlow keeps its default threading. The last stdout line is a
 JSON object; progress goes to stderr. Only Keras's public API is used.
 """
 
@@ -189,7 +189,7 @@ def main():
         log(f"timed epoch: {elapsed:.2f} s")
         result["seconds_per_epoch"] = round(elapsed, 4)
     else:
-        model.predict(x[:max(batch_size, 16)], batch_size=batch_size, verbose=0)
+        model.predict(x[:max(batch_size, 512)], batch_size=batch_size, verbose=0)
         start = time.perf_counter()
         model.predict(x, batch_size=batch_size, verbose=0)
         elapsed = time.perf_counter() - start

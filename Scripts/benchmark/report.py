@@ -281,10 +281,11 @@ def render(args):
             "- Random data of the stated shapes (timing does not depend on the values); labels are random valid "
             "classes. Both sides compile with `metrics=[\"accuracy\"]`.",
             "- Training rows: one untimed warm-up epoch, then one timed `fit(epochs=1, verbose=0)` epoch "
-            "(shuffled, no validation). Predict rows: a warm-up `predict` call, then one timed `predict` over all "
+            "(shuffled, no validation). Predict rows: a warm-up `predict` call on 512 images (or one batch), then one timed `predict` over all "
             "images at the stated batch size.",
             "- Every workload runs in its own process (Keras first, then SwiftKeras), so peak memory belongs to "
-            "one workload. TensorFlow keeps its default threading; SwiftKeras uses OpenBLAS's default.",
+            "one workload. TensorFlow keeps its default threading; SwiftKeras starts from OpenBLAS's thread count "
+            "(OPENBLAS_NUM_THREADS, else the cores) and splits work in two halves at most.",
             "- Code: `Examples/Benchmark/main.swift` (SwiftKeras) and `Scripts/benchmark/keras_bench.py` (Keras); "
             "raw results in `.build/benchmark/results.jsonl`, logs in `.build/benchmark/logs/`.",
             ""]

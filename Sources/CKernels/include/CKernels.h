@@ -3,6 +3,13 @@
 
 #include <stdbool.h>
 
+/// A spin-wait hint to the CPU (the `pause` instruction on x86).
+static inline void sk_spin_pause(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
 /// Whether this CPU runs the AVX-512 kernels (checked once, at run time).
 bool sk_has_avx512(void);
 

@@ -1,6 +1,6 @@
 import CKernels
 import COpenBLAS
-import Dispatch
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -48,19 +48,29 @@ func sgemm(
     let byRows = m >= 32
     let extent = byRows ? m : n, step = byRows ? 8 : 16
     let cut = (extent / 2 + step - 1) / step * step
-    withoutActuallyEscaping(run) { run in
-        let shared = UncheckedSendable(run)
-        DispatchQueue.concurrentPerform(iterations: 2) { part in
-            let range = part == 0 ? 0..<cut : cut..<extent
-            if byRows { shared.value(range, 0..<n) } else { shared.value(0..<m, range) }
-        }
+    WorkerPair.shared.run { part in
+        let range = part == 0 ? 0..<cut : cut..<extent
+        if byRows { run(rows: range, columns: 0..<n) } else { run(rows: 0..<m, columns: range) }
     }
 }
 
-/// Number of threads a GEMM may use (OpenBLAS's setting, which the AVX-512 kernel follows).
+/// Number of threads a GEMM may use: 1 or 2 (the AVX-512 kernel splits in two halves at
+/// most), starting from OpenBLAS's own setting (OPENBLAS_NUM_THREADS). On the AVX-512 path
+/// OpenBLAS itself is left at one thread: its idle workers spin on the second core after
+/// every change of its thread count and slowed batch-1 prediction by 30 %.
 public enum BLASThreads {
-    public static func set(_ count: Int) { openblas_set_num_threads(Int32(count)) }
-    public static var current: Int { Int(openblas_get_num_threads()) }
+    private static let count: Atomic<Int> = {
+        let initial = Int(openblas_get_num_threads())
+        if gemmUsesAVX512 { openblas_set_num_threads(1) }
+        return Atomic(initial)
+    }()
+
+    public static func set(_ threads: Int) {
+        count.store(max(1, threads), ordering: .relaxed)
+        if !gemmUsesAVX512 { openblas_set_num_threads(Int32(max(1, threads))) }
+    }
+
+    public static var current: Int { count.load(ordering: .relaxed) }
 
     /// Runs `body` with single-threaded GEMMs (for code that runs its own threads).
     static func singleThreaded<R>(_ body: () throws -> R) rethrows -> R {

@@ -1,4 +1,9 @@
+import CKernels
 import Dispatch
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The two cores of the target machine split a batch in halves: each half runs on its own
 /// thread with single-threaded GEMMs. For loops of small GEMMs (RNN steps) and for
@@ -13,18 +18,97 @@ func inParallelHalves(count: Int, minimum: Int = 8, _ body: (Range<Int>, Int) ->
     guard count >= minimum else { body(0..<count, 0); return 1 }
     let half = (count + 1) / 2
     BLASThreads.singleThreaded {
-        withoutActuallyEscaping(body) { body in
-            let shared = UncheckedSendable(body)
-            DispatchQueue.concurrentPerform(iterations: 2) { part in
-                shared.value(part == 0 ? 0..<half : half..<count, part)
-            }
-        }
+        WorkerPair.shared.run { part in body(part == 0 ? 0..<half : half..<count, part) }
     }
     return 2
 }
 
 /// Elementwise passes shorter than this stay on one thread (waking a second one costs more).
 let elementsWorthTwoThreads = 1 << 17
+
+/// The calling thread and one long-lived worker run `body(0)` and `body(1)` side by side.
+///
+/// Waking a sleeping thread costs tens of microseconds on these virtual machines (a batch-1
+/// LeNet prediction got slower, not faster, when its convolution was split through
+/// `DispatchQueue.concurrentPerform`), so after each job the worker spins for a while
+/// before it sleeps: a training step, which hands it work every few hundred microseconds,
+/// never pays for a wake-up. A call made while a job is running (from the worker, or from
+/// another thread) runs both parts itself, one after the other.
+final class WorkerPair: @unchecked Sendable {
+    static let shared = WorkerPair()
+
+    /// How long the worker polls for the next job before it sleeps.
+    private static let spinDuration = Duration.microseconds(300)
+
+    private let busy = Atomic<Bool>(false)
+    private let posted = Atomic<Int>(0)
+    private let finished = Atomic<Int>(0)
+    private let sleeping = Atomic<Bool>(false)
+    private let wakeUp = DispatchSemaphore(value: 0)
+    /// The job's second part; written before `posted` is incremented, read after it is seen.
+    private var job: ((Int) -> Void)?
+
+    private init() {
+        var thread = pthread_t()
+        let started = pthread_create(&thread, nil, { context in
+            Unmanaged<WorkerPair>.fromOpaque(context!).takeUnretainedValue().workerLoop()
+            return nil
+        }, Unmanaged.passRetained(self).toOpaque())
+        precondition(started == 0, "SwiftKeras could not start its worker thread (pthread_create: \(started))")
+        pthread_detach(thread)
+    }
+
+    func run(_ body: (Int) -> Void) {
+        guard busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
+            body(0)
+            body(1)
+            return
+        }
+        defer { busy.store(false, ordering: .releasing) }
+        withoutActuallyEscaping(body) { body in
+            job = body
+            let ticket = posted.add(1, ordering: .releasing).newValue
+            if sleeping.exchange(false, ordering: .acquiringAndReleasing) { wakeUp.signal() }
+            body(0)
+            // Spin, then yield: if the worker shares this core, it must get to run.
+            var polls = 0
+            while finished.load(ordering: .acquiring) != ticket {
+                sk_spin_pause()
+                polls &+= 1
+                if polls & 1023 == 0 { sched_yield() }
+            }
+            job = nil
+        }
+    }
+
+    private func workerLoop() {
+        var seen = 0
+        while true {
+            // Poll for a while, then sleep until `run` signals.
+            let deadline = ContinuousClock.now + Self.spinDuration
+            var ticket = posted.load(ordering: .acquiring)
+            var polls = 0
+            while ticket == seen && (polls & 255 != 0 || ContinuousClock.now < deadline) {
+                sk_spin_pause()
+                polls &+= 1
+                ticket = posted.load(ordering: .acquiring)
+            }
+            if ticket == seen {
+                sleeping.store(true, ordering: .releasing)
+                ticket = posted.load(ordering: .acquiring)
+                // If a job came in meanwhile and `run` has not claimed the flag, take it back;
+                // otherwise `run` signals (or has signalled) the semaphore.
+                if ticket == seen || !sleeping.exchange(false, ordering: .acquiringAndReleasing) {
+                    wakeUp.wait()
+                }
+                ticket = posted.load(ordering: .acquiring)
+            }
+            seen = ticket
+            job?(1)
+            finished.store(ticket, ordering: .releasing)
+        }
+    }
+}
 
 /// A value handed to worker threads whose accesses the caller keeps disjoint.
 struct UncheckedSendable<Value>: @unchecked Sendable {

@@ -80,27 +80,45 @@ public func conv2d(
         frameWidth: (g.outWidth - 1) * g.strideWidth + g.windowWidth, top: g.padTop, left: g.padLeft)
     let framed: TensorStorage? = gemmUsesAVX512 ? TensorStorage(uninitializedCount: g.batch * frame.frameSize) : nil
 
-    inParallelHalves(count: g.batch, minimum: 2) { images, _ in
+    let beta: Float = bias == nil ? 0 : 1
+    func fillBias(images: Range<Int>) {
+        guard let b = bias?.storage.pointer else { return }
         let dst = y + images.lowerBound * pixels * filters
-        if let b = bias?.storage.pointer {
-            for r in 0..<(images.count * pixels) { (dst + r * filters).update(from: b, count: filters) }
+        for r in 0..<(images.count * pixels) { (dst + r * filters).update(from: b, count: filters) }
+    }
+    /// The direct kernel on output rows `rows` of `images` (a subset of rows for one image only).
+    func direct(_ framed: TensorStorage, images: Range<Int>, rows: Range<Int>) {
+        let rowFloats = g.strideHeight * frame.frameWidth * g.channels
+        sk_conv2d_forward_avx512(
+            framed.pointer + images.lowerBound * frame.frameSize + rows.lowerBound * rowFloats,
+            Int32(images.count), Int32((rows.count - 1) * g.strideHeight + g.windowHeight),
+            Int32(frame.frameWidth), Int32(g.channels), k, Int32(g.windowHeight), Int32(g.windowWidth),
+            Int32(filters), Int32(g.strideHeight), Int32(g.strideWidth), Int32(rows.count), Int32(g.outWidth),
+            beta, y + (images.lowerBound * pixels + rows.lowerBound * g.outWidth) * filters)
+    }
+    if let framed, g.batch == 1 {
+        // One image (predict at batch 1): halves of its output rows, if worth a second thread.
+        fillBias(images: 0..<1)
+        frame.copy(x, images: 0..<1, into: framed.pointer)
+        let minimumRows = pixels * patch * filters >= 1 << 20 ? 2 : Int.max
+        inParallelHalves(count: g.outHeight, minimum: minimumRows) { rows, _ in
+            direct(framed, images: 0..<1, rows: rows)
         }
-        let beta: Float = bias == nil ? 0 : 1
-        if let framed {
-            frame.copy(x, images: images, into: framed.pointer)
-            sk_conv2d_forward_avx512(
-                framed.pointer + images.lowerBound * frame.frameSize, Int32(images.count),
-                Int32(frame.frameHeight), Int32(frame.frameWidth), Int32(g.channels), k,
-                Int32(g.windowHeight), Int32(g.windowWidth), Int32(filters),
-                Int32(g.strideHeight), Int32(g.strideWidth), Int32(g.outHeight), Int32(g.outWidth), beta, dst)
-            return
-        }
-        let chunk = imagesPerChunk(g)
-        let cols = TensorStorage(uninitializedCount: min(chunk, images.count) * pixels * patch)
-        forEachChunk(of: images, size: chunk) { first, n in
-            im2col(g, input: x, firstImage: first, imageCount: n, cols: cols.pointer)
-            sgemm(m: n * pixels, n: filters, k: patch, a: cols.pointer, lda: patch, b: k, ldb: filters,
-                  beta: beta, c: y + first * pixels * filters, ldc: filters)
+    } else {
+        inParallelHalves(count: g.batch, minimum: 2) { images, _ in
+            fillBias(images: images)
+            if let framed {
+                frame.copy(x, images: images, into: framed.pointer)
+                direct(framed, images: images, rows: 0..<g.outHeight)
+                return
+            }
+            let chunk = imagesPerChunk(g)
+            let cols = TensorStorage(uninitializedCount: min(chunk, images.count) * pixels * patch)
+            forEachChunk(of: images, size: chunk) { first, n in
+                im2col(g, input: x, firstImage: first, imageCount: n, cols: cols.pointer)
+                sgemm(m: n * pixels, n: filters, k: patch, a: cols.pointer, lda: patch, b: k, ldb: filters,
+                      beta: beta, c: y + first * pixels * filters, ldc: filters)
+            }
         }
     }
 
