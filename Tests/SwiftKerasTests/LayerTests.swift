@@ -58,6 +58,18 @@ import Testing
         #expect(dropped.allSatisfy { $0 == 0 || Swift.abs($0 - 1 / 0.75) < 1e-6 })
     }
 
+    @Test func dropoutMaskKeepsExactlyWhereTheUniformDrawIsBelowKeep() {
+        // The branch-free mask must draw the same stream and decide as `nextUniform() < keep`.
+        for rate: Float in [0.5, 0.25, 0.1, 0.3, 1.0 / 3, 0.9] {
+            let mask = GlobalRandom.withSeed(7) { dropoutMask([4_000], rate: rate).scalars }
+            let expected: [Float] = GlobalRandom.withSeed(7) {
+                var rng = GlobalRandom.makeGenerator()
+                return (0..<4_000).map { _ in rng.nextUniform() < 1 - rate ? 1 / (1 - rate) : 0 }
+            }
+            #expect(mask == expected, "rate \(rate)")
+        }
+    }
+
     @Test func layerGradientsMatchFiniteDifferences() throws {
         var rng = RandomGenerator(seed: 13)
         let dense = Dense(3, activation: .tanh)

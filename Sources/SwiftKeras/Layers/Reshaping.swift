@@ -89,6 +89,11 @@ func dropoutMask(_ shape: [Int], rate: Float) -> Tensor {
     var rng = GlobalRandom.makeGenerator()
     let mask = Tensor(uninitializedShape: shape)
     let keep = 1 - rate, scale = 1 / keep
-    for i in 0..<mask.count { mask.storage.pointer[i] = rng.nextUniform() < keep ? scale : 0 }
+    // `rng.nextUniform() < keep` without a branch (a quarter of them mispredicted made this
+    // loop 4x slower): nextUniform is (next() >> 40) / 2^24, so the test is an integer compare
+    // against keep * 2^24 rounded up, and its borrow bit is the keep flag. Same draws, same masks.
+    let threshold = UInt64((keep * 16_777_216).rounded(.up))
+    let values = mask.storage.pointer
+    for i in 0..<mask.count { values[i] = scale * Float(((rng.next() >> 40) &- threshold) >> 63) }
     return mask
 }

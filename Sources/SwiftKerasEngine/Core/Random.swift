@@ -3,7 +3,8 @@ import Synchronization
 
 /// xoshiro256** seeded through SplitMix64: fast, small state, good statistical quality.
 public struct RandomGenerator: RandomNumberGenerator, Sendable {
-    private var s0, s1, s2, s3: UInt64
+    // Visible to inlined callers in other modules (dropout masks draw millions per step).
+    @usableFromInline var s0, s1, s2, s3: UInt64
 
     public init(seed: UInt64) {
         var x = seed
@@ -17,7 +18,7 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable {
         s0 = splitMix(); s1 = splitMix(); s2 = splitMix(); s3 = splitMix()
     }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     public mutating func next() -> UInt64 {
         let result = ((s1 &* 5) << 7 | (s1 &* 5) >> 57) &* 9
         let t = s1 << 17
@@ -28,7 +29,7 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable {
     }
 
     /// Uniform in [0, 1) with 24 random bits.
-    @inline(__always)
+    @inlinable @inline(__always)
     public mutating func nextUniform() -> Float { Float(next() >> 40) * (1.0 / 16_777_216.0) }
 
     /// Standard normal (Box-Muller).
