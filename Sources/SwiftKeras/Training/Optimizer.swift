@@ -29,6 +29,8 @@ open class Optimizer {
     open var initialSlotValue: Float { 0 }
 
     /// Updates `weights` (count values) in place from `grads` at step `step` (1-based).
+    /// The rule must be elementwise: large variables are updated in two parts, on two threads,
+    /// each part with pointers offset to its first element.
     open func update(weights: UnsafeMutablePointer<Float>, grads: UnsafePointer<Float>, count: Int,
                      slots: [UnsafeMutablePointer<Float>], step: Int) {}
 
@@ -49,10 +51,14 @@ open class Optimizer {
             if slots[id] == nil {
                 slots[id] = (0..<slotCount).map { _ in Tensor(repeating: initialSlotValue, shape: variable.shape) }
             }
-            let state = slots[id]!
+            let state = slots[id]!.map { $0.storage.pointer }
+            let step = iterations
             variable.update { weights, count in
-                update(weights: weights, grads: grad.storage.pointer, count: count,
-                       slots: state.map { $0.storage.pointer }, step: iterations)
+                inParallelHalves(elements: count) { part in
+                    let first = part.lowerBound
+                    update(weights: weights + first, grads: grad.storage.pointer + first, count: part.count,
+                           slots: state.map { $0 + first }, step: step)
+                }
             }
         }
     }
@@ -134,21 +140,39 @@ public final class Adam: Optimizer {
                                 slots: [UnsafeMutablePointer<Float>], step: Int) {
         let b1 = beta1, b2 = beta2, eps = epsilon
         let alpha = learningRate * Float(Glibc.sqrt(1 - Glibc.pow(Double(b2), Double(step))) / (1 - Glibc.pow(Double(b1), Double(step))))
-        let m = slots[0], v = slots[1]
-        if amsgrad {
-            let vMax = slots[2]
-            for i in 0..<count {
-                m[i] += (g[i] - m[i]) * (1 - b1)
-                v[i] += (g[i] * g[i] - v[i]) * (1 - b2)
+        let m = slots[0], v = slots[1], vMax = amsgrad ? slots[2] : nil
+        // Eight lanes at a time (the compiler will not vectorize four possibly aliasing
+        // pointers itself), then the tail; the same arithmetic per element either way.
+        var i = 0
+        while i + 8 <= count {
+            let gi = UnsafeRawPointer(g + i).loadUnaligned(as: SIMD8<Float>.self)
+            var mi = UnsafeRawPointer(m + i).loadUnaligned(as: SIMD8<Float>.self)
+            var vi = UnsafeRawPointer(v + i).loadUnaligned(as: SIMD8<Float>.self)
+            var wi = UnsafeRawPointer(w + i).loadUnaligned(as: SIMD8<Float>.self)
+            mi += (gi - mi) * (1 - b1)
+            vi += (gi * gi - vi) * (1 - b2)
+            var denominator = vi
+            if let vMax {
+                let old = UnsafeRawPointer(vMax + i).loadUnaligned(as: SIMD8<Float>.self)
+                denominator = old.replacing(with: vi, where: vi .> old)
+                UnsafeMutableRawPointer(vMax + i).storeBytes(of: denominator, as: SIMD8<Float>.self)
+            }
+            wi -= alpha * mi / (denominator.squareRoot() + eps)
+            UnsafeMutableRawPointer(m + i).storeBytes(of: mi, as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(v + i).storeBytes(of: vi, as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(w + i).storeBytes(of: wi, as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < count {
+            m[i] += (g[i] - m[i]) * (1 - b1)
+            v[i] += (g[i] * g[i] - v[i]) * (1 - b2)
+            var denominator = v[i]
+            if let vMax {
                 vMax[i] = Swift.max(vMax[i], v[i])
-                w[i] -= alpha * m[i] / (vMax[i].squareRoot() + eps)
+                denominator = vMax[i]
             }
-        } else {
-            for i in 0..<count {
-                m[i] += (g[i] - m[i]) * (1 - b1)
-                v[i] += (g[i] * g[i] - v[i]) * (1 - b2)
-                w[i] -= alpha * m[i] / (v[i].squareRoot() + eps)
-            }
+            w[i] -= alpha * m[i] / (denominator.squareRoot() + eps)
+            i += 1
         }
     }
 }

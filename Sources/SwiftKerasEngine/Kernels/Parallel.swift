@@ -26,6 +26,13 @@ func inParallelHalves(count: Int, minimum: Int = 8, _ body: (Range<Int>, Int) ->
 /// Elementwise passes shorter than this stay on one thread (waking a second one costs more).
 let elementsWorthTwoThreads = 1 << 17
 
+/// Runs an elementwise pass over `count` elements in two halves on two threads when it is
+/// long enough to pay for the second thread, else in one part on the calling thread.
+/// `body` gets each part's range of elements and must write only inside it.
+public func inParallelHalves(elements count: Int, _ body: (Range<Int>) -> Void) {
+    inParallelHalves(count: count, minimum: elementsWorthTwoThreads) { range, _ in body(range) }
+}
+
 /// The calling thread and one long-lived worker run `body(0)` and `body(1)` side by side.
 ///
 /// Waking a sleeping thread costs tens of microseconds on these virtual machines (a batch-1
