@@ -7,6 +7,13 @@
 static inline void sk_spin_pause(void) {
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();
+/// In place: values[i] = 1 / (1 + exp(-values[i])), AVX-512 only; the same bits as
+/// fastSigmoid in SwiftKerasEngine.
+void sk_sigmoid_avx512(float *values, int count);
+
+/// In place: values[i] = tanh(values[i]), AVX-512 only; the same bits as fastTanh.
+void sk_tanh_avx512(float *values, int count);
+
 #endif
 }
 
@@ -33,5 +40,12 @@ void sk_conv2d_forward_avx512(const float *in, int images, int h, int w, int c,
 void sk_conv2d_kernel_grad_avx512(const float *in, int images, int h, int w, int c,
                                   const float *dy, int kh, int kw, int f_count, int sh, int sw,
                                   int oh, int ow, float *dw);
+
+/// In place: values[i] = 1 / (1 + exp(-values[i])), AVX-512 only; the same bits as
+/// fastSigmoid in SwiftKerasEngine.
+void sk_sigmoid_avx512(float *values, int count);
+
+/// In place: values[i] = tanh(values[i]), AVX-512 only; the same bits as fastTanh.
+void sk_tanh_avx512(float *values, int count);
 
 #endif

@@ -5,12 +5,12 @@ import Synchronization
 import Glibc
 #endif
 
-/// Whether GEMMs and convolutions run on the AVX-512 kernels in CKernels (else on OpenBLAS
-/// and im2col). OpenBLAS is often pinned to its AVX2 kernels (OPENBLAS_CORETYPE), which
+/// Whether GEMMs, convolutions and the recurrent cells' activations run on the AVX-512
+/// kernels in CKernels (else on OpenBLAS, im2col and portable Swift). OpenBLAS is often pinned to its AVX2 kernels (OPENBLAS_CORETYPE), which
 /// halves the throughput of CPUs with full-width AVX-512; the hand-written kernel ran
 /// 1.7-2x faster than OpenBLAS's on every GEMM shape the layers use.
 /// SWIFTKERAS_DISABLE_AVX512=1 takes the portable path (the tests run both).
-let gemmUsesAVX512 = sk_has_avx512() && getenv("SWIFTKERAS_DISABLE_AVX512") == nil
+let usesAVX512Kernels = sk_has_avx512() && getenv("SWIFTKERAS_DISABLE_AVX512") == nil
 
 /// Row-major single-precision GEMM: C = alpha * op(A) * op(B) + beta * C.
 /// op(A) is m x k, op(B) is k x n; transposes are handled by the kernels, never materialized.
@@ -25,7 +25,7 @@ func sgemm(
         if beta == 0 { for i in 0..<m { (c + i * ldc).update(repeating: 0, count: n) } }
         return
     }
-    guard gemmUsesAVX512 else {
+    guard usesAVX512Kernels else {
         cblas_sgemm(
             CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
             Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
@@ -61,13 +61,13 @@ func sgemm(
 public enum BLASThreads {
     private static let count: Atomic<Int> = {
         let initial = Int(openblas_get_num_threads())
-        if gemmUsesAVX512 { openblas_set_num_threads(1) }
+        if usesAVX512Kernels { openblas_set_num_threads(1) }
         return Atomic(initial)
     }()
 
     public static func set(_ threads: Int) {
         count.store(max(1, threads), ordering: .relaxed)
-        if !gemmUsesAVX512 { openblas_set_num_threads(Int32(max(1, threads))) }
+        if !usesAVX512Kernels { openblas_set_num_threads(Int32(max(1, threads))) }
     }
 
     public static var current: Int { count.load(ordering: .relaxed) }

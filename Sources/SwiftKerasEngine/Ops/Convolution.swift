@@ -78,7 +78,7 @@ public func conv2d(
         height: g.inHeight, width: g.inWidth, channels: g.channels,
         frameHeight: (g.outHeight - 1) * g.strideHeight + g.windowHeight,
         frameWidth: (g.outWidth - 1) * g.strideWidth + g.windowWidth, top: g.padTop, left: g.padLeft)
-    let framed: TensorStorage? = gemmUsesAVX512 ? TensorStorage(uninitializedCount: g.batch * frame.frameSize) : nil
+    let framed: TensorStorage? = usesAVX512Kernels ? TensorStorage(uninitializedCount: g.batch * frame.frameSize) : nil
 
     let beta: Float = bias == nil ? 0 : 1
     func fillBias(images: Range<Int>) {
