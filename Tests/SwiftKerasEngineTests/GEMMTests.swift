@@ -60,7 +60,7 @@ import Testing
     @Test(arguments: [(false, false), (true, false), (false, true), (true, true)])
     func matchesReferenceAtTileEdges(transA: Bool, transB: Bool) {
         for m in [1, 7, 8, 9, 33] {
-            for n in [1, 15, 16, 17, 48, 50, 97] {
+            for n in [1, 15, 16, 17, 48, 50, 64, 97, 256] {
                 for k in [1, 5, 193] {
                     let c = Case(transA: transA, transB: transB, m: m, n: n, k: k,
                                  alpha: m % 2 == 0 ? 0.5 : 1, beta: [0, 1, -0.7][(n + k) % 3])

@@ -343,6 +343,10 @@ private final class RecurrentTape: @unchecked Sendable {
         let gRecurrentBias = TensorStorage(repeating: 0, count: gu)
         let rk = recurrentKernel.storage.pointer
         let dropMask = self.dropMask?.storage.pointer
+        // Uᵀ (gu x u), laid out once so that each step's dhIn = dRec · Uᵀ reads it in place
+        // instead of transposing U inside every step's GEMM.
+        let rkT = TensorStorage(uninitializedCount: u * gu)
+        for i in 0..<u { for j in 0..<gu { rkT.pointer[j * u + i] = rk[i * gu + j] } }
 
         // Each half of the batch runs back through time on its own thread, with its own
         // partial recurrent-kernel (and recurrent-bias) gradient, summed afterwards.
@@ -426,7 +430,7 @@ private final class RecurrentTape: @unchecked Sendable {
                     if !resetAfter {
                         // Candidate path: (r ⊙ hIn) · U_h. Gradient to r ⊙ hIn, then to r and hIn.
                         for row in rows { for j in 0..<u { resetHidden.pointer[row * u + j] = act[row * gu + u + j] * hIn[row * u + j] } }
-                        sgemm(transB: true, m: m, n: u, k: u, a: dRec.pointer + r0 * gu + 2 * u, lda: gu, b: rk + 2 * u, ldb: gu,
+                        sgemm(m: m, n: u, k: u, a: dRec.pointer + r0 * gu + 2 * u, lda: gu, b: rkT.pointer + 2 * u * u, ldb: u,
                               c: dResetHidden.pointer + r0 * u, ldc: u)
                         sgemm(transA: true, m: u, n: u, k: m, a: resetHidden.pointer + r0 * u, lda: u, b: dRec.pointer + r0 * gu + 2 * u,
                               ldb: gu, beta: 1, c: partialRecurrent + 2 * u, ldc: gu)
@@ -446,7 +450,7 @@ private final class RecurrentTape: @unchecked Sendable {
                 if case .gru(_, _, false) = cell { recurrentColumns = 2 * u } else { recurrentColumns = gu }
                 sgemm(transA: true, m: u, n: recurrentColumns, k: m, a: hIn + r0 * u, lda: u, b: dRec.pointer + r0 * gu, ldb: gu,
                       beta: 1, c: partialRecurrent, ldc: gu)
-                sgemm(transB: true, m: m, n: u, k: recurrentColumns, a: dRec.pointer + r0 * gu, lda: gu, b: rk, ldb: gu,
+                sgemm(m: m, n: u, k: recurrentColumns, a: dRec.pointer + r0 * gu, lda: gu, b: rkT.pointer, ldb: u,
                       c: dhIn.pointer + r0 * u, ldc: u)
                 if case .gru(_, _, false) = cell {
                     for row in rows { for j in 0..<u {
