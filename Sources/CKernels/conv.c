@@ -27,7 +27,8 @@ static int strip_width(int f_count) { return f_count % 48 != 0 && f_count % 32 =
 #define CONV_KERNEL(NV, ROWS)                                                                        \
     __attribute__((target("avx512f"))) static void conv_kernel_##NV(                       \
         int kc, const float *base, const long *row_offset, const long *k_offset,                \
-        const float *b, long b_stride, float *c, long ldc, int rows, int cols, float beta) {     \
+        const float *b, long b_stride, float *c, long ldc, int rows, int cols, float beta,       \
+        int relu) {                                                                              \
         __m512 acc[ROWS][NV];                                                                    \
         long ro[ROWS];                                                                           \
         for (int r = 0; r < ROWS; r++) {                                                         \
@@ -46,7 +47,7 @@ static int strip_width(int f_count) { return f_count % 48 != 0 && f_count % 32 =
                 for (int v = 0; v < NV; v++) acc[r][v] = _mm512_fmadd_ps(av, bv[v], acc[r][v]);  \
             }                                                                                    \
         }                                                                                        \
-        STORE_TILE(acc, NV, c, ldc, rows, last, 1.0f, beta);                                     \
+        STORE_TILE(acc, NV, c, ldc, rows, last, 1.0f, beta, relu);                                     \
     }
 
 CONV_KERNEL(1, 8)
@@ -54,10 +55,11 @@ CONV_KERNEL(2, 8)
 CONV_KERNEL(3, 7)
 
 static void conv_kernel(int kc, const float *base, const long *row_offset, const long *k_offset,
-                        const float *b, long b_stride, float *c, long ldc, int rows, int cols, float beta) {
-    if (cols > 32) conv_kernel_3(kc, base, row_offset, k_offset, b, b_stride, c, ldc, rows, cols, beta);
-    else if (cols > 16) conv_kernel_2(kc, base, row_offset, k_offset, b, b_stride, c, ldc, rows, cols, beta);
-    else conv_kernel_1(kc, base, row_offset, k_offset, b, b_stride, c, ldc, rows, cols, beta);
+                        const float *b, long b_stride, float *c, long ldc, int rows, int cols, float beta,
+                        int relu) {
+    if (cols > 32) conv_kernel_3(kc, base, row_offset, k_offset, b, b_stride, c, ldc, rows, cols, beta, relu);
+    else if (cols > 16) conv_kernel_2(kc, base, row_offset, k_offset, b, b_stride, c, ldc, rows, cols, beta, relu);
+    else conv_kernel_1(kc, base, row_offset, k_offset, b, b_stride, c, ldc, rows, cols, beta, relu);
 }
 
 // Offsets in an image of each kernel tap (i, j, ch), in the weights' row order.
@@ -81,7 +83,7 @@ static long *pixel_offsets(int oh, int ow, int c, int w, int sh, int sw) {
 
 void sk_conv2d_forward_avx512(const float *in, int images, int h, int w, int c,
                               const float *weights, int kh, int kw, int f_count, int sh, int sw,
-                              int oh, int ow, float beta, float *out) {
+                              int oh, int ow, float beta, bool relu, float *out) {
     int taps = kh * kw * c, pixels = oh * ow, width = strip_width(f_count);
     long *taps_at = tap_offsets(kh, kw, c, w);
     long *pixels_at = pixel_offsets(oh, ow, c, w, sh, sw);
@@ -96,7 +98,7 @@ void sk_conv2d_forward_avx512(const float *in, int images, int h, int w, int c,
                 long row_offset[MAX_ROWS];
                 for (int r = 0; r < strip; r++) row_offset[r] = pixels_at[i0 + (r < rows ? r : rows - 1)];
                 conv_kernel(taps, image, row_offset, taps_at, weights + f0, f_count,
-                            out_image + (long)i0 * f_count + f0, f_count, rows, cols, beta);
+                            out_image + (long)i0 * f_count + f0, f_count, rows, cols, beta, relu);
             }
         }
     }
@@ -120,7 +122,7 @@ void sk_conv2d_kernel_grad_avx512(const float *in, int images, int h, int w, int
                 long row_offset[MAX_ROWS];
                 for (int r = 0; r < strip; r++) row_offset[r] = taps_at[t0 + (r < rows ? r : rows - 1)];
                 conv_kernel(pixels, image, row_offset, pixels_at, dy_image + f0, f_count,
-                            dw + (long)t0 * f_count + f0, f_count, rows, cols, 1.0f);
+                            dw + (long)t0 * f_count + f0, f_count, rows, cols, 1.0f, 0);
             }
         }
     }

@@ -113,7 +113,7 @@ static void pack_b(bool trans, const float *b, int ldb, int p0, int kc, int j0, 
                 for (int v = 0; v < NV; v++) acc[r][v] = _mm512_fmadd_ps(av, bv[v], acc[r][v]); \
             }                                                                                   \
         }                                                                                       \
-        STORE_TILE(acc, NV, c, ldc, rows, last, alpha, beta);                                   \
+        STORE_TILE(acc, NV, c, ldc, rows, last, alpha, beta, 0);                                   \
     }
 
 KERNEL(1)
@@ -148,9 +148,9 @@ __attribute__((target("avx512f"))) static void row_kernel(
     }
     __m512 acc[1][3];
     for (int v = 0; v < 3; v++) acc[0][v] = _mm512_add_ps(even[v], odd[v]);
-    if (cols > 32) STORE_TILE(acc, 3, c, 0, 1, masks[2], alpha, beta);
-    else if (cols > 16) STORE_TILE(acc, 2, c, 0, 1, masks[1], alpha, beta);
-    else STORE_TILE(acc, 1, c, 0, 1, masks[0], alpha, beta);
+    if (cols > 32) STORE_TILE(acc, 3, c, 0, 1, masks[2], alpha, beta, 0);
+    else if (cols > 16) STORE_TILE(acc, 2, c, 0, 1, masks[1], alpha, beta, 0);
+    else STORE_TILE(acc, 1, c, 0, 1, masks[0], alpha, beta, 0);
 }
 
 void sk_sgemm_avx512(bool trans_a, bool trans_b, int m, int n, int k, float alpha,

@@ -87,6 +87,16 @@ import Testing
         let b = Tensor.randomNormal([kernelShape[3]], using: &rng)
         let result = try checkGradients(at: [x, k, b]) { try conv2d($0[0], kernel: $0[1], bias: $0[2], strides: strides, padding: padding) }
         #expect(result.maxRelativeError < 2e-2, "\(result)")
+
+        // The fused ReLU gives exactly conv2d(...).relu(): values and all three gradients.
+        let (vx, vk, vb) = (Variable(x, name: "x"), Variable(k, name: "k"), Variable(b, name: "b"))
+        let fused = try conv2d(vx.value, kernel: vk.value, bias: vb.value, strides: strides, padding: padding, relu: true)
+        let separate = try conv2d(vx.value, kernel: vk.value, bias: vb.value, strides: strides, padding: padding).relu()
+        #expect(fused.scalars == separate.scalars)
+        let weights = Tensor.randomNormal(fused.shape, using: &rng)
+        let fusedGradients = try gradients(of: (fused * weights).sum(), wrt: [vx, vk, vb])
+        let separateGradients = try gradients(of: (separate * weights).sum(), wrt: [vx, vk, vb])
+        for (a, b) in zip(fusedGradients, separateGradients) { #expect(a.scalars == b.scalars) }
     }
 
     @Test(arguments: [

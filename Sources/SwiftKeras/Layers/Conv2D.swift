@@ -67,6 +67,10 @@ public final class Conv2D: Layer {
     }
 
     public override func call(_ input: Tensor, training: Bool) throws -> Tensor {
-        activation(try conv2d(input, kernel: kernel!.value, bias: bias?.value, strides: strides, padding: padding))
+        // ReLU, the usual case, is fused into the convolution (same values, one pass fewer).
+        if activation == .relu {
+            return try conv2d(input, kernel: kernel!.value, bias: bias?.value, strides: strides, padding: padding, relu: true)
+        }
+        return activation(try conv2d(input, kernel: kernel!.value, bias: bias?.value, strides: strides, padding: padding))
     }
 }

@@ -53,9 +53,10 @@ private struct ImageFrame {
     }
 }
 
-/// Convolution of `input` (N, H, W, C) with `kernel` (KH, KW, C, F), plus `bias` (F).
+/// Convolution of `input` (N, H, W, C) with `kernel` (KH, KW, C, F), plus `bias` (F), then
+/// ReLU if `relu` (fused: the same values as `.relu()` on the result, one pass fewer).
 public func conv2d(
-    _ input: Tensor, kernel: Tensor, bias: Tensor?, strides: (Int, Int), padding: Padding
+    _ input: Tensor, kernel: Tensor, bias: Tensor?, strides: (Int, Int), padding: Padding, relu: Bool = false
 ) throws -> Tensor {
     guard kernel.rank == 4 else {
         throw TensorError.shapeMismatch(op: "conv2d", message: "kernel must have rank 4, got \(shapeString(kernel.shape))")
@@ -94,7 +95,7 @@ public func conv2d(
             Int32(images.count), Int32((rows.count - 1) * g.strideHeight + g.windowHeight),
             Int32(frame.frameWidth), Int32(g.channels), k, Int32(g.windowHeight), Int32(g.windowWidth),
             Int32(filters), Int32(g.strideHeight), Int32(g.strideWidth), Int32(rows.count), Int32(g.outWidth),
-            beta, y + (images.lowerBound * pixels + rows.lowerBound * g.outWidth) * filters)
+            beta, relu, y + (images.lowerBound * pixels + rows.lowerBound * g.outWidth) * filters)
     }
     if let framed, g.batch == 1 {
         // One image (predict at batch 1): halves of its output rows, if worth a second thread.
@@ -116,8 +117,10 @@ public func conv2d(
             let cols = TensorStorage(uninitializedCount: min(chunk, images.count) * pixels * patch)
             forEachChunk(of: images, size: chunk) { first, n in
                 im2col(g, input: x, firstImage: first, imageCount: n, cols: cols.pointer)
+                let dst = y + first * pixels * filters
                 sgemm(m: n * pixels, n: filters, k: patch, a: cols.pointer, lda: patch, b: k, ldb: filters,
-                      beta: beta, c: y + first * pixels * filters, ldc: filters)
+                      beta: beta, c: dst, ldc: filters)
+                if relu { for i in 0..<(n * pixels * filters) { dst[i] = dst[i] > 0 ? dst[i] : 0 } }
             }
         }
     }
@@ -127,14 +130,27 @@ public func conv2d(
     if let bias { inputs.append(bias) }
     return Tensor.record("conv2d", out, inputs: inputs) { grad, needs in
         var grads: [Tensor?] = Array(repeating: nil, count: needs.count)
-        let gx: Tensor? = needs[0] ? Tensor.zeros(xd.shape) : nil
+        // Stride 1: dX is the convolution of dY, framed with (window - 1 - pad) zeros before
+        // it, with the kernel flipped in space and its in/out axes swapped; it writes every
+        // value of dX, which col2im instead accumulates into zeros.
+        let directInputGradient = framed != nil && g.strideHeight == 1 && g.strideWidth == 1 && needs[0]
+        let gx: Tensor? = needs[0] ? (directInputGradient ? Tensor(uninitializedShape: xd.shape) : Tensor.zeros(xd.shape)) : nil
         let gk: Tensor? = needs[1] ? Tensor.zeros(kd.shape) : nil
         // The second half accumulates its kernel gradient apart, added in at the end.
         let gkSecondHalf: TensorStorage? = needs[1] ? TensorStorage(repeating: 0, count: kd.count) : nil
-        let dy = grad.storage.pointer
-        // Stride 1: dX is the convolution of dY, framed with (window - 1 - pad) zeros before
-        // it, with the kernel flipped in space and its in/out axes swapped.
-        let directInputGradient = framed != nil && g.strideHeight == 1 && g.strideWidth == 1 && gx != nil
+        // Through the fused ReLU first: the gradient passes where the output is positive.
+        let preActivationGrad: Tensor
+        if relu {
+            preActivationGrad = Tensor(uninitializedShape: grad.shape)
+            let g = grad.storage.pointer, activated = out.storage.pointer, masked = preActivationGrad.storage.pointer
+            inParallelHalves(elements: grad.count) { range in
+                // Both loads unconditional, so this is a select rather than a branch.
+                for i in range { let gi = g[i], yi = activated[i]; masked[i] = yi > 0 ? gi : 0 }
+            }
+        } else {
+            preActivationGrad = grad
+        }
+        let dy = preActivationGrad.storage.pointer
         let gradFrame = ImageFrame(
             height: g.outHeight, width: g.outWidth, channels: filters,
             frameHeight: g.inHeight + g.windowHeight - 1, frameWidth: g.inWidth + g.windowWidth - 1,
@@ -157,7 +173,7 @@ public func conv2d(
                     framedGrad.pointer + images.lowerBound * gradFrame.frameSize, Int32(images.count),
                     Int32(gradFrame.frameHeight), Int32(gradFrame.frameWidth), Int32(filters),
                     flippedKernel.pointer, Int32(g.windowHeight), Int32(g.windowWidth), Int32(g.channels),
-                    1, 1, Int32(g.inHeight), Int32(g.inWidth), 0,
+                    1, 1, Int32(g.inHeight), Int32(g.inWidth), 0, false,
                     gx.storage.pointer + images.lowerBound * frame.imageSize)
             }
             let kernelGradientLeft = framed == nil && gk != nil
@@ -189,7 +205,7 @@ public func conv2d(
         grads[0] = gx
         grads[1] = gk
         if needs.count > 2 && needs[2] {
-            grads[2] = grad.sumKernel(axes: [0, 1, 2]).reshapedStorage([filters])
+            grads[2] = preActivationGrad.sumKernel(axes: [0, 1, 2]).reshapedStorage([filters])
         }
         return grads
     }
