@@ -120,4 +120,17 @@ import Testing
         let g = try gradients(of: y, wrt: [x])[0]
         #expect(g.scalars == [3, 5, 7])
     }
+
+    @Test func maxPoolingTiesGoToTheFirstCell() throws {
+        // 2x2 windows over 20 channels (16 + a masked 4): equal values everywhere, so every
+        // window's gradient goes to its first (top-left) cell, on either kernel path.
+        let x = Variable(Tensor.ones([2, 4, 4, 20]), name: "x")
+        let pooled = try maxPool2d(x.value, poolSize: (2, 2), strides: (2, 2), padding: .valid)
+        #expect(pooled.scalars.allSatisfy { $0 == 1 })
+        let grad = try gradients(of: pooled.sum(), wrt: [x])[0].scalars
+        for n in 0..<2 { for h in 0..<4 { for w in 0..<4 { for c in 0..<20 {
+            let expected: Float = h % 2 == 0 && w % 2 == 0 ? 1 : 0
+            #expect(grad[((n * 4 + h) * 4 + w) * 20 + c] == expected)
+        } } } }
+    }
 }

@@ -2,6 +2,7 @@
 #define SWIFTKERAS_CKERNELS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 /// A spin-wait hint to the CPU (the `pause` instruction on x86).
 static inline void sk_spin_pause(void) {
@@ -13,6 +14,12 @@ void sk_sigmoid_avx512(float *values, int count);
 
 /// In place: values[i] = tanh(values[i]), AVX-512 only; the same bits as fastTanh.
 void sk_tanh_avx512(float *values, int count);
+
+/// Max pooling of one window, AVX-512 only: for each of `channels` channels, the maximum of
+/// in[image_base + (h * in_width + w) * channels + ch] over h0 <= h < h1, w0 <= w < w1 into
+/// out[ch], and the flat index of the first cell holding it into winner[ch].
+void sk_max_pool_window_avx512(const float *in, long image_base, int in_width, int channels,
+                               int h0, int h1, int w0, int w1, float *out, int32_t *winner);
 
 #endif
 }
@@ -48,5 +55,11 @@ void sk_sigmoid_avx512(float *values, int count);
 
 /// In place: values[i] = tanh(values[i]), AVX-512 only; the same bits as fastTanh.
 void sk_tanh_avx512(float *values, int count);
+
+/// Max pooling of one window, AVX-512 only: for each of `channels` channels, the maximum of
+/// in[image_base + (h * in_width + w) * channels + ch] over h0 <= h < h1, w0 <= w < w1 into
+/// out[ch], and the flat index of the first cell holding it into winner[ch].
+void sk_max_pool_window_avx512(const float *in, long image_base, int in_width, int channels,
+                               int h0, int h1, int w0, int w1, float *out, int32_t *winner);
 
 #endif

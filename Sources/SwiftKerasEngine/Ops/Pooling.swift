@@ -1,3 +1,5 @@
+import CKernels
+
 // Max and average pooling over NHWC inputs.
 
 /// Max pooling; cells outside the input ("same" padding) never win.
@@ -14,6 +16,11 @@ public func maxPool2d(_ input: Tensor, poolSize: (Int, Int), strides: (Int, Int)
     let win = UnsafeMutableRawPointer(winners.storage.pointer).assumingMemoryBound(to: Int32.self)
     inParallelHalves(count: g.batch, minimum: 2) { images, _ in
         forEachWindow(g, images: images) { o, h0, h1, w0, w1, imageBase in
+            if usesAVX512Kernels {
+                sk_max_pool_window_avx512(px, imageBase, Int32(g.inWidth), Int32(c), Int32(h0), Int32(h1),
+                                          Int32(w0), Int32(w1), po + o, win + o)
+                return
+            }
             let first = imageBase + (h0 * g.inWidth + w0) * c
             var ch = 0
             // Eight channels at a time with branch-free selects; indices fit Int32 (checked below).
