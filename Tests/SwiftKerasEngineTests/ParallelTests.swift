@@ -1,4 +1,5 @@
 import Dispatch
+import Glibc
 import Synchronization
 import Testing
 @testable import SwiftKerasEngine
@@ -27,6 +28,17 @@ import Testing
             }
         }
         #expect(total.load(ordering: .relaxed) == 4 * 300 * 10)
+    }
+
+    @Test func wakesWhileFallingAsleep() {
+        // Pauses around the worker's spin time, so that jobs arrive while it goes to sleep.
+        var random = RandomGenerator(seed: 9)
+        for _ in 0..<400 {
+            usleep(UInt32(200 + random.next() % 250))
+            let runs = Atomic<Int>(0)
+            WorkerPair.shared.run { _ in runs.add(1, ordering: .relaxed) }
+            #expect(runs.load(ordering: .relaxed) == 2)
+        }
     }
 
     @Test func wakesAfterSleeping() async throws {

@@ -74,8 +74,11 @@ final class WorkerPair: @unchecked Sendable {
         defer { busy.store(false, ordering: .releasing) }
         withoutActuallyEscaping(body) { body in
             job = body
-            let ticket = posted.add(1, ordering: .releasing).newValue
-            if sleeping.exchange(false, ordering: .acquiringAndReleasing) { wakeUp.signal() }
+            // Sequentially consistent, with the worker's side: either it sees this ticket before
+            // it sleeps, or this exchange sees it asleep and wakes it (or both: a spare signal,
+            // which costs the worker one extra turn of its loop).
+            let ticket = posted.add(1, ordering: .sequentiallyConsistent).newValue
+            if sleeping.exchange(false, ordering: .sequentiallyConsistent) { wakeUp.signal() }
             body(0)
             // Spin, then yield: if the worker shares this core, it must get to run.
             var polls = 0
@@ -101,14 +104,15 @@ final class WorkerPair: @unchecked Sendable {
                 ticket = posted.load(ordering: .acquiring)
             }
             if ticket == seen {
-                sleeping.store(true, ordering: .releasing)
-                ticket = posted.load(ordering: .acquiring)
-                // If a job came in meanwhile and `run` has not claimed the flag, take it back;
-                // otherwise `run` signals (or has signalled) the semaphore.
-                if ticket == seen || !sleeping.exchange(false, ordering: .acquiringAndReleasing) {
-                    wakeUp.wait()
+                // Announce the sleep, then look once more (a store then a load: only sequential
+                // consistency keeps them in order against `run`'s add-then-exchange). Wake-ups
+                // may be spurious, and the timeout is a backstop: either way, look again.
+                sleeping.store(true, ordering: .sequentiallyConsistent)
+                if posted.load(ordering: .sequentiallyConsistent) == seen {
+                    _ = wakeUp.wait(timeout: .now() + .milliseconds(50))
                 }
-                ticket = posted.load(ordering: .acquiring)
+                sleeping.store(false, ordering: .sequentiallyConsistent)
+                continue
             }
             seen = ticket
             job?(1)
