@@ -20,10 +20,11 @@ __attribute__((target("avx512f"))) void sk_max_pool_window_avx512(
                 // Strictly greater (ordered): ties keep the first cell, NaN never replaces.
                 __mmask16 larger = _mm512_cmp_ps_mask(cell, best, _CMP_GT_OQ);
                 best = _mm512_mask_blend_ps(larger, best, cell);
-                best_index = _mm512_mask_blend_epi32(larger, best_index, _mm512_add_epi32(lane, _mm512_set1_epi32((int)at)));
+                if (winner)
+                    best_index = _mm512_mask_blend_epi32(larger, best_index, _mm512_add_epi32(lane, _mm512_set1_epi32((int)at)));
             }
         }
         _mm512_mask_storeu_ps(out + ch, mask, best);
-        _mm512_mask_storeu_epi32(winner + ch, mask, best_index);
+        if (winner) _mm512_mask_storeu_epi32(winner + ch, mask, best_index);
     }
 }

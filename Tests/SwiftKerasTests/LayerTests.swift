@@ -105,6 +105,29 @@ import Testing
         }
         #expect(try run() == run())
     }
+
+    @Test func predictSlicesOnlyModelsWhoseLayersAreSamplewise() throws {
+        var rng = RandomGenerator(seed: 8)
+        let x = Tensor.randomNormal([150, 6, 6, 2], using: &rng)
+        // Samplewise: predict runs batches of 150 in slices, with the same outputs as one call.
+        let cnn = Sequential([Conv2D(4, (3, 3), activation: .relu, inputShape: [6, 6, 2]), MaxPool2D(), Flatten(),
+                              Dense(5, activation: .softmax)])
+        #expect(cnn.isSamplewise)
+        let whole = try withoutGradients { try cnn(x, training: false) }
+        #expect(try cnn.predict(x, batchSize: 150).scalars == whole.scalars)
+        // A Lambda may mix samples (here: centre each batch), so its batches stay whole.
+        let centred = Sequential([Lambda({ x in try x - x.mean(axes: [0], keepDims: true) }), Flatten()])
+        #expect(!centred.isSamplewise)
+        let expected = try withoutGradients { try centred(x, training: false) }
+        #expect(try centred.predict(x, batchSize: 150).scalars == expected.scalars)
+        #expect(!Sequential([CustomLayerProbe(), Flatten()]).isSamplewise)
+    }
+}
+
+/// A layer from outside SwiftKeras: not known to be samplewise.
+private final class CustomLayerProbe: Layer {
+    init() { super.init(name: nil) }
+    override func call(_ input: Tensor, training: Bool) throws -> Tensor { input }
 }
 
 @Suite struct FormattingTests {

@@ -17,7 +17,8 @@ void sk_tanh_avx512(float *values, int count);
 
 /// Max pooling of one window, AVX-512 only: for each of `channels` channels, the maximum of
 /// in[image_base + (h * in_width + w) * channels + ch] over h0 <= h < h1, w0 <= w < w1 into
-/// out[ch], and the flat index of the first cell holding it into winner[ch].
+/// out[ch], and the flat index of the first cell holding it into winner[ch] (unless winner
+/// is NULL: inference needs no indices).
 void sk_max_pool_window_avx512(const float *in, long image_base, int in_width, int channels,
                                int h0, int h1, int w0, int w1, float *out, int32_t *winner);
 
@@ -58,7 +59,8 @@ void sk_tanh_avx512(float *values, int count);
 
 /// Max pooling of one window, AVX-512 only: for each of `channels` channels, the maximum of
 /// in[image_base + (h * in_width + w) * channels + ch] over h0 <= h < h1, w0 <= w < w1 into
-/// out[ch], and the flat index of the first cell holding it into winner[ch].
+/// out[ch], and the flat index of the first cell holding it into winner[ch] (unless winner
+/// is NULL: inference needs no indices).
 void sk_max_pool_window_avx512(const float *in, long image_base, int in_width, int channels,
                                int h0, int h1, int w0, int w1, float *out, int32_t *winner);
 

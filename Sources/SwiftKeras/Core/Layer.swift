@@ -51,6 +51,12 @@ open class Layer {
     /// Whether an incoming mask passes through this layer unchanged (Keras's `supports_masking`).
     open var supportsMasking: Bool { false }
 
+    /// Whether the layer's inference output for a sample depends on that sample alone, not on
+    /// the rest of its batch. True of SwiftKeras's own layers except `Lambda`; a layer from
+    /// another module is assumed not to be unless it overrides this. `predict` runs large
+    /// batches in cache-sized slices only when every layer of the model is samplewise.
+    open var isSamplewise: Bool { String(reflecting: type(of: self)).hasPrefix("SwiftKeras.") }
+
     /// The mask of this layer's output (Keras's `compute_mask`).
     open func computeMask(_ input: Tensor, mask: Tensor?) -> Tensor? { supportsMasking ? mask : nil }
 

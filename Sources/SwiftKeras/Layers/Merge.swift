@@ -206,6 +206,9 @@ public final class Lambda: Layer {
         super.init(name: name)
     }
 
+    /// The function may mix samples (a mean over the batch, say).
+    public override var isSamplewise: Bool { false }
+
     public override func outputShape(for inputShape: [Int]) throws -> [Int] {
         if let shapeFunction { return try shapeFunction(inputShape) }
         guard inputShape.allSatisfy({ $0 >= 0 }) else {

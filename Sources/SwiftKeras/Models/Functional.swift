@@ -167,6 +167,7 @@ final class ModelLayer: Layer {
 
     override var className: String { model.graph == nil ? String(describing: type(of: model)) : "Functional" }
     override var weights: [Variable] { model.weights }
+    override var isSamplewise: Bool { model.isSamplewise }
     override func outputShape(for inputShape: [Int]) throws -> [Int] { try model.build(inputShapes: [inputShape])[0] }
     override func build(inputShape: [Int]) throws { _ = try model.build(inputShapes: [inputShape]) }
     override func call(_ input: Tensor, mask: Tensor?, training: Bool) throws -> Tensor {

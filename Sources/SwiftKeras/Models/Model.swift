@@ -45,6 +45,12 @@ open class Model {
     /// in the order they are computed, as Keras lists them).
     open var layers: [Layer] { graph?.layers ?? [] }
 
+    /// Whether every layer is samplewise (see `Layer.isSamplewise`); a subclass from another
+    /// module, whose forward pass this class does not see, never is.
+    var isSamplewise: Bool {
+        String(reflecting: type(of: self)).hasPrefix("SwiftKeras.") && !layers.isEmpty && layers.allSatisfy(\.isSamplewise)
+    }
+
     /// The per-sample shape of each input, when known (-1 for an unknown dimension).
     open var inputShapes: [[Int]]? { graph?.inputShapes }
 

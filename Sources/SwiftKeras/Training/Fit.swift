@@ -228,15 +228,22 @@ extension Model {
         let n = xp[0].shape[0]
         let steps = (n + batchSize - 1) / batchSize
         var progress = ProgressBar(target: steps, verbose: verbose)
+        // Layer by layer over a whole large batch, the activations outgrow the caches (LeNet at
+        // batch 256: 16k images/s; in slices of 64 samples: 26k). A samplewise model gives the
+        // same outputs either way, so its batches run in such slices.
+        let slice = isSamplewise ? Swift.min(batchSize, 64) : batchSize
         return try withoutGradients {
             var outputs: [Tensor] = []
             for step in 0..<steps {
-                let range = (step * batchSize)..<Swift.min(n, (step + 1) * batchSize)
-                let batch = try callWithMasks(try xp.map { try $0.slice(rows: range) }, training: false).map(\.output)
-                if outputs.isEmpty { outputs = batch.map { Tensor(uninitializedShape: [n] + Array($0.shape.dropFirst())) } }
-                for (o, part) in batch.enumerated() {
-                    let rowSize = part.count / Swift.max(range.count, 1)
-                    outputs[o].withMutableData { ($0 + range.lowerBound * rowSize).update(from: part.storage.pointer, count: part.count) }
+                let batchRange = (step * batchSize)..<Swift.min(n, (step + 1) * batchSize)
+                for first in stride(from: batchRange.lowerBound, to: batchRange.upperBound, by: slice) {
+                    let range = first..<Swift.min(batchRange.upperBound, first + slice)
+                    let part = try callWithMasks(try xp.map { try $0.slice(rows: range) }, training: false).map(\.output)
+                    if outputs.isEmpty { outputs = part.map { Tensor(uninitializedShape: [n] + Array($0.shape.dropFirst())) } }
+                    for (o, values) in part.enumerated() {
+                        let rowSize = values.count / Swift.max(range.count, 1)
+                        outputs[o].withMutableData { ($0 + range.lowerBound * rowSize).update(from: values.storage.pointer, count: values.count) }
+                    }
                 }
                 progress.update(step: step + 1, logs: [])
             }

@@ -28,6 +28,12 @@ public func withoutGradients<R>(_ body: () throws -> R) rethrows -> R {
 }
 
 extension Tensor {
+    /// Whether `record` would attach a tape entry for these inputs: ops skip what only their
+    /// backward pass needs (max pooling's winner indices) when it will not.
+    public static func willRecord(inputs: [Tensor]) -> Bool {
+        GradientRecording.isEnabled && inputs.contains { $0.gradNode != nil }
+    }
+
     /// Attaches a tape entry to `output` when any input carries one.
     ///
     /// `backward` receives the output gradient and a mask telling which inputs need one,
