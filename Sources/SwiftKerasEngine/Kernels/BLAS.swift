@@ -39,8 +39,7 @@ func sgemm(
             a + aStart, Int32(lda), b + bStart, Int32(ldb), beta,
             c + rows.lowerBound * ldc + columns.lowerBound, Int32(ldc))
     }
-    // Below ~1M multiply-adds a second thread costs more than it saves.
-    guard m * n * k >= 1 << 20 && BLASThreads.current > 1 && (m >= 32 || n >= 32) else {
+    guard m * n * k >= multiplyAddsWorthTwoThreads && BLASThreads.current > 1 && (m >= 32 || n >= 32) else {
         run(rows: 0..<m, columns: 0..<n)
         return
     }

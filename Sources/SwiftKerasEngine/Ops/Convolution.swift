@@ -101,7 +101,7 @@ public func conv2d(
         // One image (predict at batch 1): halves of its output rows, if worth a second thread.
         fillBias(images: 0..<1)
         frame.copy(x, images: 0..<1, into: framed.pointer)
-        let minimumRows = pixels * patch * filters >= 1 << 20 ? 2 : Int.max
+        let minimumRows = pixels * patch * filters >= multiplyAddsWorthTwoThreads ? 2 : Int.max
         inParallelHalves(count: g.outHeight, minimum: minimumRows) { rows, _ in
             direct(framed, images: 0..<1, rows: rows)
         }
