@@ -81,27 +81,34 @@ static long *pixel_offsets(int oh, int ow, int c, int w, int sh, int sw) {
     return offsets;
 }
 
+// One image as a GEMM over tables of offsets: C (row_count x f_count, row stride f_count) =
+// beta * C + A · B, with A(r, p) = image[row_at[r] + k_at[p]] and B(p, f) = b[p * f_count + f].
+static void image_gemm(const float *image, const long *row_at, int row_count, const long *k_at, int k_count,
+                       const float *b, int f_count, float *c, float beta, int relu) {
+    int width = strip_width(f_count);
+    for (int f0 = 0; f0 < f_count; f0 += width) {
+        int cols = f_count - f0 < width ? f_count - f0 : width, strip = strip_rows(cols);
+        for (int i0 = 0; i0 < row_count; i0 += strip) {
+            int rows = row_count - i0 < strip ? row_count - i0 : strip;
+            // Rows past the last one repeat it (computed, never stored).
+            long row_offset[MAX_ROWS];
+            for (int r = 0; r < strip; r++) row_offset[r] = row_at[i0 + (r < rows ? r : rows - 1)];
+            conv_kernel(k_count, image, row_offset, k_at, b + f0, f_count, c + (long)i0 * f_count + f0,
+                        f_count, rows, cols, beta, relu);
+        }
+    }
+}
+
 void sk_conv2d_forward_avx512(const float *in, int images, int h, int w, int c,
                               const float *weights, int kh, int kw, int f_count, int sh, int sw,
                               int oh, int ow, float beta, bool relu, float *out) {
-    int taps = kh * kw * c, pixels = oh * ow, width = strip_width(f_count);
+    int taps = kh * kw * c, pixels = oh * ow;
     long *taps_at = tap_offsets(kh, kw, c, w);
     long *pixels_at = pixel_offsets(oh, ow, c, w, sh, sw);
-    for (int n = 0; n < images; n++) {
-        const float *image = in + (long)n * h * w * c;
-        float *out_image = out + (long)n * pixels * f_count;
-        for (int f0 = 0; f0 < f_count; f0 += width) {
-            int cols = f_count - f0 < width ? f_count - f0 : width, strip = strip_rows(cols);
-            for (int i0 = 0; i0 < pixels; i0 += strip) {
-                int rows = pixels - i0 < strip ? pixels - i0 : strip;
-                // Rows past the last pixel repeat it (computed, never stored).
-                long row_offset[MAX_ROWS];
-                for (int r = 0; r < strip; r++) row_offset[r] = pixels_at[i0 + (r < rows ? r : rows - 1)];
-                conv_kernel(taps, image, row_offset, taps_at, weights + f0, f_count,
-                            out_image + (long)i0 * f_count + f0, f_count, rows, cols, beta, relu);
-            }
-        }
-    }
+    // Rows are output pixels, the sum runs over kernel taps.
+    for (int n = 0; n < images; n++)
+        image_gemm(in + (long)n * h * w * c, pixels_at, pixels, taps_at, taps, weights, f_count,
+                   out + (long)n * pixels * f_count, beta, relu);
     free(taps_at);
     free(pixels_at);
 }
@@ -109,23 +116,13 @@ void sk_conv2d_forward_avx512(const float *in, int images, int h, int w, int c,
 void sk_conv2d_kernel_grad_avx512(const float *in, int images, int h, int w, int c,
                                   const float *dy, int kh, int kw, int f_count, int sh, int sw,
                                   int oh, int ow, float *dw) {
-    int taps = kh * kw * c, pixels = oh * ow, width = strip_width(f_count);
+    int taps = kh * kw * c, pixels = oh * ow;
     long *taps_at = tap_offsets(kh, kw, c, w);
     long *pixels_at = pixel_offsets(oh, ow, c, w, sh, sw);
-    for (int n = 0; n < images; n++) {
-        const float *image = in + (long)n * h * w * c;
-        const float *dy_image = dy + (long)n * pixels * f_count;
-        for (int f0 = 0; f0 < f_count; f0 += width) {
-            int cols = f_count - f0 < width ? f_count - f0 : width, strip = strip_rows(cols);
-            for (int t0 = 0; t0 < taps; t0 += strip) {
-                int rows = taps - t0 < strip ? taps - t0 : strip;
-                long row_offset[MAX_ROWS];
-                for (int r = 0; r < strip; r++) row_offset[r] = taps_at[t0 + (r < rows ? r : rows - 1)];
-                conv_kernel(pixels, image, row_offset, pixels_at, dy_image + f0, f_count,
-                            dw + (long)t0 * f_count + f0, f_count, rows, cols, 1.0f, 0);
-            }
-        }
-    }
+    // Rows are kernel taps, the sum runs over output pixels; images accumulate into dw.
+    for (int n = 0; n < images; n++)
+        image_gemm(in + (long)n * h * w * c, taps_at, taps, pixels_at, pixels, dy + (long)n * pixels * f_count,
+                   f_count, dw, 1.0f, 0);
     free(taps_at);
     free(pixels_at);
 }
