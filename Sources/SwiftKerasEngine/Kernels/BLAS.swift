@@ -5,11 +5,12 @@ import Synchronization
 import Glibc
 #endif
 
-/// Whether GEMMs, convolutions and the recurrent cells' activations run on the AVX-512
-/// kernels in CKernels (else on OpenBLAS, im2col and portable Swift). OpenBLAS is often pinned to its AVX2 kernels (OPENBLAS_CORETYPE), which
-/// halves the throughput of CPUs with full-width AVX-512; the hand-written kernel ran
-/// 1.7-2x faster than OpenBLAS's on every GEMM shape the layers use.
-/// SWIFTKERAS_DISABLE_AVX512=1 takes the portable path (the tests run both).
+/// Whether GEMMs, convolutions, max pooling and the recurrent cells' activations run on the
+/// AVX-512 kernels in CKernels (else on OpenBLAS, im2col and portable Swift). OpenBLAS is
+/// often pinned to its AVX2 kernels (OPENBLAS_CORETYPE), which halves the throughput of CPUs
+/// with full-width AVX-512; single-threaded, the hand-written GEMM ran 1.7-2x faster than
+/// OpenBLAS's on every shape the layers use. SWIFTKERAS_DISABLE_AVX512=1 takes the portable
+/// path (the tests run both).
 let usesAVX512Kernels = sk_has_avx512() && getenv("SWIFTKERAS_DISABLE_AVX512") == nil
 
 /// Row-major single-precision GEMM: C = alpha * op(A) * op(B) + beta * C.
