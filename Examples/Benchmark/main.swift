@@ -144,7 +144,7 @@ func allWorkloads() -> [Workload] { [
         (compiled(charModel(), loss: .sparseCategoricalCrossentropy, optimizer: Adam()),
          integers([n, 100], in: 0..<65, &rng), integers([n, 100], in: 0..<65, &rng))
     },
-    lenetPredict("lenet_predict1", batchSize: 1, samples: 2_000),
+    lenetPredict("lenet_predict1", batchSize: 1, samples: 10_000),
     lenetPredict("lenet_predict256", batchSize: 256, samples: 10_240),
 ] }
 

@@ -148,7 +148,7 @@ WORKLOADS = {
     "imdb_gru": imdb_training("gru"),
     "imdb_stacked_lstm": imdb_training("stacked"),
     "char_lstm": char_training(),
-    "lenet_predict1": lenet_predict(1, 2_000),
+    "lenet_predict1": lenet_predict(1, 10_000),
     "lenet_predict256": lenet_predict(256, 10_240),
 }
 

@@ -136,8 +136,10 @@ public func conv2d(
         let directInputGradient = framed != nil && g.strideHeight == 1 && g.strideWidth == 1 && needs[0]
         let gx: Tensor? = needs[0] ? (directInputGradient ? Tensor(uninitializedShape: xd.shape) : Tensor.zeros(xd.shape)) : nil
         let gk: Tensor? = needs[1] ? Tensor.zeros(kd.shape) : nil
-        // The second half accumulates its kernel gradient apart, added in at the end.
+        let gb: Tensor? = needs.count > 2 && needs[2] ? Tensor.zeros([filters]) : nil
+        // The second half accumulates its kernel and bias gradients apart, added in at the end.
         let gkSecondHalf: TensorStorage? = needs[1] ? TensorStorage(repeating: 0, count: kd.count) : nil
+        let gbSecondHalf: TensorStorage? = gb != nil ? TensorStorage(repeating: 0, count: filters) : nil
         // Through the fused ReLU first: the gradient passes where the output is positive.
         let preActivationGrad: Tensor
         if relu {
@@ -159,6 +161,14 @@ public func conv2d(
         let flippedKernel: TensorStorage? = directInputGradient ? flippedTransposedKernel(kd) : nil
 
         let parts = inParallelHalves(count: g.batch, minimum: 2) { images, part in
+            if let gb, let gbSecondHalf {
+                // dBias: column sums of dY over these images' pixels.
+                let sums = part == 0 ? gb.storage.pointer : gbSecondHalf.pointer
+                for row in (images.lowerBound * pixels)..<(images.upperBound * pixels) {
+                    let values = dy + row * filters
+                    for f in 0..<filters { sums[f] += values[f] }
+                }
+            }
             if let gk, let gkSecondHalf, let framed {
                 sk_conv2d_kernel_grad_avx512(
                     framed.pointer + images.lowerBound * frame.frameSize, Int32(images.count),
@@ -198,15 +208,19 @@ public func conv2d(
                 }
             }
         }
-        if parts == 2, let gk, let gkSecondHalf {
-            let total = gk.storage.pointer, second = gkSecondHalf.pointer
-            for i in 0..<kd.count { total[i] += second[i] }
+        if parts == 2 {
+            if let gk, let gkSecondHalf {
+                let total = gk.storage.pointer, second = gkSecondHalf.pointer
+                for i in 0..<kd.count { total[i] += second[i] }
+            }
+            if let gb, let gbSecondHalf {
+                let total = gb.storage.pointer, second = gbSecondHalf.pointer
+                for f in 0..<filters { total[f] += second[f] }
+            }
         }
         grads[0] = gx
         grads[1] = gk
-        if needs.count > 2 && needs[2] {
-            grads[2] = preActivationGrad.sumKernel(axes: [0, 1, 2]).reshapedStorage([filters])
-        }
+        if gb != nil { grads[2] = gb }
         return grads
     }
 }

@@ -59,11 +59,14 @@ public func maxPool2d(_ input: Tensor, poolSize: (Int, Int), strides: (Int, Int)
     let inputShape = input.shape
     let outPerImage = g.outHeight * g.outWidth * c
     return Tensor.record("max_pool2d", out, inputs: [input]) { grad, _ in
-        let gx = Tensor.zeros(inputShape)
+        let gx = Tensor(uninitializedShape: inputShape)
         let pg = grad.storage.pointer, pgx = gx.storage.pointer
         let win = UnsafeRawPointer(winners.storage.pointer).assumingMemoryBound(to: Int32.self)
-        // Each image's winners lie in that image, so halves of the batch write disjoint memory.
+        let inPerImage = g.inHeight * g.inWidth * c
+        // Each image's winners lie in that image, so halves of the batch write disjoint memory
+        // (zeros first, then the scatter).
         inParallelHalves(count: g.batch, minimum: 2) { images, _ in
+            (pgx + images.lowerBound * inPerImage).update(repeating: 0, count: images.count * inPerImage)
             for i in (images.lowerBound * outPerImage)..<(images.upperBound * outPerImage) {
                 pgx[Int(win[i])] += pg[i]
             }
