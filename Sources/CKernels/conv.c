@@ -2,7 +2,7 @@
 //
 // A convolution is a GEMM whose A matrix is the im2col patch matrix; here its entries are
 // read straight from the (padded) input instead: A(r, p) = base[row_offset[r] + k_offset[p]].
-// For the forward pass the 8 rows are output pixels and p runs over the kernel taps
+// For the forward pass a strip of rows is output pixels and p runs over the kernel taps
 // (i, j, ch); for the kernel gradient the rows are taps and p runs over output pixels.
 // B is read in place with a row stride (the kernel for the forward pass, dy for the
 // gradient), its last vector masked. No patch matrix is ever written.
@@ -13,11 +13,11 @@
 #include <immintrin.h>
 #include <stdlib.h>
 
-enum { MAX_ROWS = 8 };
+// Rows per strip: with three accumulator vectors per row, 7 rows keep the 21 accumulators,
+// 3 B vectors and the broadcasts in registers (8 rows spill); narrower tiles take 8.
+enum { MAX_ROWS = 8, THREE_VECTOR_ROWS = 7 };
 
-// Rows per strip for a tile `cols` wide: with three accumulator vectors per row, 7 rows
-// keep the 21 accumulators, 3 B vectors and the broadcasts in registers (8 rows spill).
-static int strip_rows(int cols) { return cols > 32 ? 7 : 8; }
+static int strip_rows(int cols) { return cols > 32 ? THREE_VECTOR_ROWS : MAX_ROWS; }
 
 // Filters per tile: 48 (three vectors) unless the filter count splits evenly into 32s only
 // (64 filters as 32 + 32, not 48 + a poorly used 16).
@@ -50,9 +50,9 @@ static int strip_width(int f_count) { return f_count % 48 != 0 && f_count % 32 =
         STORE_TILE(acc, NV, c, ldc, rows, last, 1.0f, beta, relu);                                     \
     }
 
-CONV_KERNEL(1, 8)
-CONV_KERNEL(2, 8)
-CONV_KERNEL(3, 7)
+CONV_KERNEL(1, MAX_ROWS)
+CONV_KERNEL(2, MAX_ROWS)
+CONV_KERNEL(3, THREE_VECTOR_ROWS)
 
 static void conv_kernel(int kc, const float *base, const long *row_offset, const long *k_offset,
                         const float *b, long b_stride, float *c, long ldc, int rows, int cols, float beta,

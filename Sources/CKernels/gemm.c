@@ -19,15 +19,12 @@
 enum { MR = 8, NR = 48, KC = 192, MC = 144, NC = 3072 };
 
 bool sk_has_avx512(void) {
-    static int cached = -1;
-    if (cached < 0) {
-        __builtin_cpu_init();
-        cached = __builtin_cpu_supports("avx512f") ? 1 : 0;
-    }
-    return cached == 1;
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f");
 }
 
-// Per-thread packing buffers, grown on demand and kept for the thread's lifetime.
+// Per-thread packing buffers, allocated at full size on a thread's first GEMM and kept for
+// the thread's lifetime.
 static _Thread_local float *packed_a = NULL;
 static _Thread_local float *packed_b = NULL;
 
@@ -66,8 +63,8 @@ static void pack_a(bool trans, const float *a, int lda, int i0, int mc, int p0, 
 }
 
 // Packs rows [p0, p0+kc) x columns [j0, j0+nc) of op(B) as strips of NR columns (the last
-// strip rounded up to whole vectors of 16 and zero-filled): strip t holds, for each p,
-// `width` values B(p0+p, j0+t*NR+j).
+// strip rounded up to whole vectors of 16 and zero-filled): the strip of columns from t
+// starts at out + t * kc and holds, for each p, `width` values B(p0+p, j0+t+j).
 static void pack_b(bool trans, const float *b, int ldb, int p0, int kc, int j0, int nc, float *out) {
     for (int t = 0; t < nc; t += NR) {
         int cols = nc - t < NR ? nc - t : NR;
@@ -158,21 +155,20 @@ void sk_sgemm_avx512(bool trans_a, bool trans_b, int m, int n, int k, float alph
                      float *c, int ldc) {
     float *pa = packing_buffer(&packed_a, (size_t)MC * KC);
     float *pb = packing_buffer(&packed_b, (size_t)KC * NC);
+    // Whole strips of an untransposed A are read in place: packing them would cost as much
+    // as the multiply when N is one or two strips wide (so are the rows of an edge strip
+    // short enough for the one-row kernel). With few rows of A, each B strip is used a few
+    // times only: B is read in place too.
+    bool a_in_place = !trans_a, b_in_place = !trans_b && m <= 8 * MR;
     for (int j0 = 0; j0 < n; j0 += NC) {
         int nc = n - j0 < NC ? n - j0 : NC;
         for (int p0 = 0; p0 < k; p0 += KC) {
             int kc = k - p0 < KC ? k - p0 : KC;
             float block_beta = p0 == 0 ? beta : 1.0f;
-            // With few rows of A, each B strip is used a few times only: read it in place.
-            bool b_in_place = !trans_b && m <= 8 * MR;
             if (!b_in_place) pack_b(trans_b, b, ldb, p0, kc, j0, nc, pb);
             for (int i0 = 0; i0 < m; i0 += MC) {
                 int mc = m - i0 < MC ? m - i0 : MC;
-                // Whole strips of an untransposed A are read in place: packing them would
-                // cost as much as the multiply when N is one or two strips wide.
-                bool in_place = !trans_a;
-                // (So are the rows of an edge strip short enough for the one-row kernel.)
-                if (trans_a || mc % MR >= 4) pack_a(trans_a, a, lda, i0, mc, p0, kc, pa);
+                if (!a_in_place || mc % MR >= 4) pack_a(trans_a, a, lda, i0, mc, p0, kc, pa);
                 for (int t = 0; t < nc; t += NR) {
                     int cols = nc - t < NR ? nc - t : NR;
                     int width = (cols + 15) & ~15;
@@ -187,7 +183,7 @@ void sk_sgemm_avx512(bool trans_a, bool trans_b, int m, int n, int k, float alph
                         float *tile = c + (size_t)(i0 + s) * ldc + j0 + t;
                         const float *ap = pa + (size_t)s * kc;
                         long row_stride = 1, k_stride = MR;
-                        if (in_place && (rows == MR || rows < 4)) {
+                        if (a_in_place && (rows == MR || rows < 4)) {
                             ap = a + (size_t)(i0 + s) * lda + p0;
                             row_stride = lda;
                             k_stride = 1;

@@ -39,6 +39,8 @@ import Testing
             WorkerPair.shared.run { _ in runs.add(1, ordering: .relaxed) }
             #expect(runs.load(ordering: .relaxed) == 2)
         }
+        // The timeout backstop would hide a lost wake-up; the worker counts them.
+        #expect(WorkerPair.shared.missedWakeUps.load(ordering: .relaxed) == 0)
     }
 
     @Test func wakesAfterSleeping() async throws {

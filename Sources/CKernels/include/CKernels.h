@@ -25,7 +25,7 @@ void sk_max_pool_window_avx512(const float *in, long image_base, int in_width, i
 #endif
 }
 
-/// Whether this CPU runs the AVX-512 kernels (checked once, at run time).
+/// Whether this CPU runs the AVX-512 kernels (SwiftKerasEngine asks once, at run time).
 bool sk_has_avx512(void);
 
 /// Row-major single-precision GEMM on the calling thread, AVX-512 only:

@@ -11,16 +11,37 @@ import Glibc
 /// per-element work between GEMMs on one core.
 ///
 /// `body` gets a range of `count` items and the half's number (0 or 1); the halves must
-/// touch disjoint memory. Batches below `minimum` run as one part on the calling thread.
-/// Returns the number of parts that ran (1 or 2).
-@discardableResult
-func inParallelHalves(count: Int, minimum: Int = 8, _ body: (Range<Int>, Int) -> Void) -> Int {
-    guard count >= minimum else { body(0..<count, 0); return 1 }
+/// touch disjoint memory (sums they share go through `HalfSums`). Batches below `minimum`
+/// run as one part on the calling thread.
+func inParallelHalves(count: Int, minimum: Int = 8, _ body: (Range<Int>, Int) -> Void) {
+    guard count >= minimum else { body(0..<count, 0); return }
     let half = (count + 1) / 2
     BLASThreads.singleThreaded {
         WorkerPair.shared.run { part in body(part == 0 ? 0..<half : half..<count, part) }
     }
-    return 2
+}
+
+/// A sum (a weight gradient, say) that the halves of `inParallelHalves` accumulate apart:
+/// half 0 into `total` itself, half 1 into a zeroed buffer of its own, which `combine()`
+/// adds into `total` once both halves are done (adding zeros if only one half ran).
+struct HalfSums {
+    let total: UnsafeMutablePointer<Float>
+    let count: Int
+    private let second: TensorStorage
+
+    init(into total: UnsafeMutablePointer<Float>, count: Int) {
+        self.total = total
+        self.count = count
+        second = TensorStorage(repeating: 0, count: count)
+    }
+
+    /// Where half `part` (0 or 1) accumulates.
+    func part(_ part: Int) -> UnsafeMutablePointer<Float> { part == 0 ? total : second.pointer }
+
+    func combine() {
+        let other = second.pointer
+        for i in 0..<count { total[i] += other[i] }
+    }
 }
 
 /// Elementwise passes shorter than this stay on one thread (waking a second one costs more).
@@ -57,6 +78,9 @@ final class WorkerPair: @unchecked Sendable {
     private let finished = Atomic<Int>(0)
     private let sleeping = Atomic<Bool>(false)
     private let wakeUp = DispatchSemaphore(value: 0)
+    /// Jobs the worker found only when its sleep timed out, not through a signal: always 0
+    /// unless the hand-off lost a wake-up (each would cost up to 50 ms).
+    let missedWakeUps = Atomic<Int>(0)
     /// The job's second part; written before `posted` is incremented, read after it is seen.
     private var job: ((Int) -> Void)?
 
@@ -113,8 +137,10 @@ final class WorkerPair: @unchecked Sendable {
                 // consistency keeps them in order against `run`'s add-then-exchange). Wake-ups
                 // may be spurious, and the timeout is a backstop: either way, look again.
                 sleeping.store(true, ordering: .sequentiallyConsistent)
-                if posted.load(ordering: .sequentiallyConsistent) == seen {
-                    _ = wakeUp.wait(timeout: .now() + .milliseconds(50))
+                if posted.load(ordering: .sequentiallyConsistent) == seen,
+                   wakeUp.wait(timeout: .now() + .milliseconds(50)) == .timedOut,
+                   posted.load(ordering: .sequentiallyConsistent) != seen {
+                    missedWakeUps.add(1, ordering: .relaxed)
                 }
                 sleeping.store(false, ordering: .sequentiallyConsistent)
                 continue

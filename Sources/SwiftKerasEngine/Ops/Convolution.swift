@@ -137,9 +137,8 @@ public func conv2d(
         let gx: Tensor? = needs[0] ? (directInputGradient ? Tensor(uninitializedShape: xd.shape) : Tensor.zeros(xd.shape)) : nil
         let gk: Tensor? = needs[1] ? Tensor.zeros(kd.shape) : nil
         let gb: Tensor? = needs.count > 2 && needs[2] ? Tensor.zeros([filters]) : nil
-        // The second half accumulates its kernel and bias gradients apart, added in at the end.
-        let gkSecondHalf: TensorStorage? = needs[1] ? TensorStorage(repeating: 0, count: kd.count) : nil
-        let gbSecondHalf: TensorStorage? = gb != nil ? TensorStorage(repeating: 0, count: filters) : nil
+        let kernelSums = gk.map { HalfSums(into: $0.storage.pointer, count: kd.count) }
+        let biasSums = gb.map { HalfSums(into: $0.storage.pointer, count: filters) }
         // Through the fused ReLU first: the gradient passes where the output is positive.
         let preActivationGrad: Tensor
         if relu {
@@ -160,22 +159,22 @@ public func conv2d(
         let framedGrad: TensorStorage? = directInputGradient ? TensorStorage(uninitializedCount: g.batch * gradFrame.frameSize) : nil
         let flippedKernel: TensorStorage? = directInputGradient ? flippedTransposedKernel(kd) : nil
 
-        let parts = inParallelHalves(count: g.batch, minimum: 2) { images, part in
-            if let gb, let gbSecondHalf {
+        inParallelHalves(count: g.batch, minimum: 2) { images, part in
+            if let biasSums {
                 // dBias: column sums of dY over these images' pixels.
-                let sums = part == 0 ? gb.storage.pointer : gbSecondHalf.pointer
+                let sums = biasSums.part(part)
                 for row in (images.lowerBound * pixels)..<(images.upperBound * pixels) {
                     let values = dy + row * filters
                     for f in 0..<filters { sums[f] += values[f] }
                 }
             }
-            if let gk, let gkSecondHalf, let framed {
+            if let kernelSums, let framed {
                 sk_conv2d_kernel_grad_avx512(
                     framed.pointer + images.lowerBound * frame.frameSize, Int32(images.count),
                     Int32(frame.frameHeight), Int32(frame.frameWidth), Int32(g.channels),
                     dy + images.lowerBound * pixels * filters, Int32(g.windowHeight), Int32(g.windowWidth),
                     Int32(filters), Int32(g.strideHeight), Int32(g.strideWidth), Int32(g.outHeight),
-                    Int32(g.outWidth), part == 0 ? gk.storage.pointer : gkSecondHalf.pointer)
+                    Int32(g.outWidth), kernelSums.part(part))
             }
             if let gx, let framedGrad, let flippedKernel {
                 gradFrame.copy(dy, images: images, into: framedGrad.pointer)
@@ -193,12 +192,12 @@ public func conv2d(
             let cols = TensorStorage(uninitializedCount: min(chunk, images.count) * pixels * patch)
             forEachChunk(of: images, size: chunk) { first, n in
                 let gOut = dy + first * pixels * filters
-                if kernelGradientLeft, let gk, let gkSecondHalf {
+                if kernelGradientLeft, let kernelSums {
                     im2col(g, input: xd.storage.pointer, firstImage: first, imageCount: n, cols: cols.pointer)
                     // dK (patch x F) += colsᵀ (patch x rows) · dOut (rows x F)
                     sgemm(transA: true, m: patch, n: filters, k: n * pixels, a: cols.pointer, lda: patch,
                           b: gOut, ldb: filters, beta: 1,
-                          c: part == 0 ? gk.storage.pointer : gkSecondHalf.pointer, ldc: filters)
+                          c: kernelSums.part(part), ldc: filters)
                 }
                 if inputGradientLeft, let gx {
                     // dCols (rows x patch) = dOut (rows x F) · Kᵀ (F x patch), scattered back into dX.
@@ -208,16 +207,8 @@ public func conv2d(
                 }
             }
         }
-        if parts == 2 {
-            if let gk, let gkSecondHalf {
-                let total = gk.storage.pointer, second = gkSecondHalf.pointer
-                for i in 0..<kd.count { total[i] += second[i] }
-            }
-            if let gb, let gbSecondHalf {
-                let total = gb.storage.pointer, second = gbSecondHalf.pointer
-                for f in 0..<filters { total[f] += second[f] }
-            }
-        }
+        kernelSums?.combine()
+        biasSums?.combine()
         grads[0] = gx
         grads[1] = gk
         if gb != nil { grads[2] = gb }

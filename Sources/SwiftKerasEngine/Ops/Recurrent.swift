@@ -349,24 +349,25 @@ private final class RecurrentTape: @unchecked Sendable {
         for i in 0..<u { for j in 0..<gu { rkT.pointer[j * u + i] = rk[i * gu + j] } }
 
         // Each half of the batch runs back through time on its own thread, with its own
-        // partial recurrent-kernel (and recurrent-bias) gradient, summed afterwards.
-        let parts = 2
-        let partials = TensorStorage(repeating: 0, count: parts * u * gu)
-        let partialBiases = TensorStorage(repeating: 0, count: parts * gu)
-        let partialKernels = TensorStorage(repeating: 0, count: parts * d * gu)
-        let partialInputBiases = TensorStorage(repeating: 0, count: parts * gu)
+        // partial weight and bias gradients, summed afterwards.
+        let gKernel = Tensor.zeros(kernel.shape)
+        let gBias = Tensor.zeros(cell.biasShape(units: u))
+        let recurrentSums = HalfSums(into: gRecurrent.storage.pointer, count: u * gu)
+        let recurrentBiasSums = HalfSums(into: gRecurrentBias.pointer, count: gu)
+        let kernelSums = HalfSums(into: gKernel.storage.pointer, count: d * gu)
+        let inputBiasSums = HalfSums(into: gBias.storage.pointer, count: gu)
         let gInput = Tensor(uninitializedShape: input.shape)
         inParallelHalves(count: n) { rows, part in
             let r0 = rows.lowerBound, m = rows.count
-            let partialRecurrent = partials.pointer + part * u * gu, partialBias = partialBiases.pointer + part * gu
+            let partialRecurrent = recurrentSums.part(part), partialBias = recurrentBiasSums.part(part)
             defer {
                 // Input side of these samples, all timesteps at once: dX, and partial dW and input-bias sums.
                 let dx = dxw.pointer + r0 * steps * gu
                 sgemm(transB: true, m: m * steps, n: d, k: gu, a: dx, lda: gu, b: kernel.storage.pointer, ldb: gu,
                       c: gInput.storage.pointer + r0 * steps * d, ldc: d)
                 sgemm(transA: true, m: d, n: gu, k: m * steps, a: input.storage.pointer + r0 * steps * d, lda: d, b: dx, ldb: gu,
-                      c: partialKernels.pointer + part * d * gu, ldc: gu)
-                let inputBias = partialInputBiases.pointer + part * gu
+                      c: kernelSums.part(part), ldc: gu)
+                let inputBias = inputBiasSums.part(part)
                 for r in 0..<(m * steps) { for j in 0..<gu { inputBias[j] += dx[r * gu + j] } }
             }
             for s in stride(from: steps - 1, through: 0, by: -1) {
@@ -478,17 +479,7 @@ private final class RecurrentTape: @unchecked Sendable {
                 }
             }
         }
-        for part in 0..<parts {
-            for i in 0..<(u * gu) { gRecurrent.storage.pointer[i] += partials.pointer[part * u * gu + i] }
-            for j in 0..<gu { gRecurrentBias.pointer[j] += partialBiases.pointer[part * gu + j] }
-        }
-
-        let gKernel = Tensor.zeros(kernel.shape)
-        let gBias = Tensor.zeros(cell.biasShape(units: u))
-        for part in 0..<parts {
-            for i in 0..<(d * gu) { gKernel.storage.pointer[i] += partialKernels.pointer[part * d * gu + i] }
-            for j in 0..<gu { gBias.storage.pointer[j] += partialInputBiases.pointer[part * gu + j] }
-        }
+        for sums in [recurrentSums, recurrentBiasSums, kernelSums, inputBiasSums] { sums.combine() }
         if case .gru(_, _, true) = cell { (gBias.storage.pointer + gu).update(from: gRecurrentBias.pointer, count: gu) }
         var initial = [Tensor(shape: [n, u], storage: dh)]
         if cs != nil { initial.append(Tensor(shape: [n, u], storage: dc)) }
