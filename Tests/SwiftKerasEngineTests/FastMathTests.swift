@@ -1,7 +1,7 @@
 import Testing
 @testable import SwiftKerasEngine
 
-/// The recurrent gates' array activations (AVX-512 where available) give the same bits as
+/// The recurrent gates' array activations (the hand-written AVX-512 or AVX2 kernels where they run) give the same bits as
 /// the scalar fastSigmoid / fastTanh, across the clamp bounds, zeros, infinities and NaN.
 @Suite struct FastMathTests {
     @Test func arrayActivationsMatchScalarBitForBit() {

@@ -1,9 +1,11 @@
+import Glibc
 import Testing
 @testable import SwiftKerasEngine
 
-/// `sgemm` (the AVX-512 kernel where the CPU has it, else OpenBLAS) against a plain
+/// `sgemm` (the hand-written AVX-512 or AVX2 kernel, else OpenBLAS) against a plain
 /// double-precision product, over transposes, padded leading dimensions, alpha/beta, sizes
-/// at and around the kernel's 8-row and 16/48-column tiles, and the two-thread split.
+/// at and around the kernels' tiles (8 x 48 rows and columns with AVX-512, 6 x 16 with AVX2),
+/// sums over several cache blocks of K, and the two-thread split.
 @Suite struct GEMMTests {
     struct Case { var transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float, beta: Float }
 
@@ -59,7 +61,7 @@ import Testing
 
     @Test(arguments: [(false, false), (true, false), (false, true), (true, true)])
     func matchesReferenceAtTileEdges(transA: Bool, transB: Bool) {
-        for m in [1, 7, 8, 9, 33] {
+        for m in [1, 5, 6, 7, 8, 9, 33] {
             for n in [1, 15, 16, 17, 48, 50, 64, 97, 256] {
                 for k in [1, 5, 193] {
                     let c = Case(transA: transA, transB: transB, m: m, n: n, k: k,
@@ -78,6 +80,28 @@ import Testing
                   Case(transA: false, transB: true, m: 100, n: 3100, k: 8, alpha: 2, beta: 0)] {
             let error = Self.maxRelativeError(c)
             #expect(error < 1e-5, "\(c): relative error \(error)")
+        }
+    }
+
+    @Test func longSumsRunInSeveralCacheBlocks() {
+        // K well past one L1-sized block (a few hundred on any CPU), with uneven remainders.
+        for c in [Case(transA: false, transB: false, m: 13, n: 50, k: 1_000, alpha: 1, beta: 1),
+                  Case(transA: true, transB: true, m: 9, n: 17, k: 2_051, alpha: 0.5, beta: 0)] {
+            let error = Self.maxRelativeError(c)
+            #expect(error < 1e-5, "\(c): relative error \(error)")
+        }
+    }
+
+    @Test func kernelPathAndCachesAreReported() {
+        #expect(KernelPath.widestSupported.rawValue.isEmpty == false)
+        let caches = CacheSizes.current
+        #expect(caches.l1Data >= 8 << 10 && caches.l2 >= caches.l1Data, "\(caches)")
+        #expect(caches.l3SharedBy >= 1)
+        // A path forced through the environment is the one that runs, if the CPU has it.
+        let order = KernelPath.allCases
+        if let forced = getenv("SWIFTKERAS_KERNELS").flatMap({ KernelPath(rawValue: String(cString: $0)) }),
+           order.firstIndex(of: forced)! >= order.firstIndex(of: KernelPath.widestSupported)! {
+            #expect(KernelPath.current == forced)
         }
     }
 }

@@ -5,14 +5,6 @@ import Synchronization
 import Glibc
 #endif
 
-/// Whether GEMMs, convolutions, max pooling and the recurrent cells' activations run on the
-/// AVX-512 kernels in CKernels (else on OpenBLAS, im2col and portable Swift). OpenBLAS is
-/// often pinned to its AVX2 kernels (OPENBLAS_CORETYPE), which halves the throughput of CPUs
-/// with full-width AVX-512; single-threaded, the hand-written GEMM ran 1.7-2x faster than
-/// OpenBLAS's on every shape the layers use. SWIFTKERAS_DISABLE_AVX512=1 takes the portable
-/// path (the tests run both).
-let usesAVX512Kernels = sk_has_avx512() && getenv("SWIFTKERAS_DISABLE_AVX512") == nil
-
 /// Row-major single-precision GEMM: C = alpha * op(A) * op(B) + beta * C.
 /// op(A) is m x k, op(B) is k x n; transposes are handled by the kernels, never materialized.
 /// Large products are split in two halves of C over two threads unless `BLASThreads` is 1.
@@ -26,7 +18,7 @@ func sgemm(
         if beta == 0 { for i in 0..<m { (c + i * ldc).update(repeating: 0, count: n) } }
         return
     }
-    guard usesAVX512Kernels else {
+    guard usesHandKernels else {
         cblas_sgemm(
             CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
             Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
@@ -35,7 +27,7 @@ func sgemm(
     func run(rows: Range<Int>, columns: Range<Int>) {
         let aStart = transA ? rows.lowerBound : rows.lowerBound * lda
         let bStart = transB ? columns.lowerBound * ldb : columns.lowerBound
-        sk_sgemm_avx512(
+        sk_sgemm(
             transA, transB, Int32(rows.count), Int32(columns.count), Int32(k), alpha,
             a + aStart, Int32(lda), b + bStart, Int32(ldb), beta,
             c + rows.lowerBound * ldc + columns.lowerBound, Int32(ldc))
@@ -44,9 +36,10 @@ func sgemm(
         run(rows: 0..<m, columns: 0..<n)
         return
     }
-    // Halves of C: by rows in whole 8-row strips, or by columns in whole 16-wide vectors.
+    // Halves of C: by rows in whole strips of the micro-kernel (so that every row is summed
+    // as it would be unsplit), or by columns in whole 16-wide vectors.
     let byRows = m >= 32
-    let extent = byRows ? m : n, step = byRows ? 8 : 16
+    let extent = byRows ? m : n, step = byRows ? gemmRowBlock : 16
     let cut = (extent / 2 + step - 1) / step * step
     WorkerPair.shared.run { part in
         let range = part == 0 ? 0..<cut : cut..<extent
@@ -54,20 +47,20 @@ func sgemm(
     }
 }
 
-/// Number of threads a GEMM may use: 1 or 2 (the AVX-512 kernel splits in two halves at
-/// most), starting from OpenBLAS's own setting (OPENBLAS_NUM_THREADS). On the AVX-512 path
+/// Number of threads a GEMM may use: 1 or 2 (the hand-written kernels split in two halves at
+/// most), starting from OpenBLAS's own setting (OPENBLAS_NUM_THREADS). On the hand-written paths
 /// OpenBLAS itself is left at one thread: its idle workers spin on the second core after
 /// every change of its thread count and slowed batch-1 prediction by 30 %.
 public enum BLASThreads {
     private static let count: Atomic<Int> = {
         let initial = Int(openblas_get_num_threads())
-        if usesAVX512Kernels { openblas_set_num_threads(1) }
+        if usesHandKernels { openblas_set_num_threads(1) }
         return Atomic(initial)
     }()
 
     public static func set(_ threads: Int) {
         count.store(max(1, threads), ordering: .relaxed)
-        if !usesAVX512Kernels { openblas_set_num_threads(Int32(max(1, threads))) }
+        if !usesHandKernels { openblas_set_num_threads(Int32(max(1, threads))) }
     }
 
     public static var current: Int { count.load(ordering: .relaxed) }

@@ -1,7 +1,8 @@
 // 2-D convolution (NHWC input, kernel (kh, kw, in, out)).
 //
-// On CPUs with AVX-512 the convolution runs directly on a zero-padded copy of its input
-// (CKernels/conv.c reads each patch where it lies; no patch matrix is written): forward,
+// On the hand-written kernel paths (AVX-512, AVX2) the convolution runs directly on a
+// zero-padded copy of its input (CKernels/conv_template.h reads each patch where it lies; no
+// patch matrix is written): forward,
 // kernel gradient, and for stride 1 the input gradient as a convolution of the padded
 // output gradient with the flipped kernel. Elsewhere, and for the input gradient of strided
 // convolutions, it is im2col + GEMM. Either way each half of the batch runs on its own core.
@@ -9,10 +10,10 @@
 import CKernels
 
 /// Images per GEMM call on the im2col path: keeps each thread's slice of the patch matrix
-/// near the size of its L2 cache.
+/// near the size of the L2 cache this CPU reports.
 private func imagesPerChunk(_ g: WindowGeometry) -> Int {
     let floatsPerImage = max(g.outPixelsPerImage * g.patchSize, 1)
-    return max(1, min(g.batch, (1 << 19) / floatsPerImage))
+    return max(1, min(g.batch, CacheSizes.current.l2 / MemoryLayout<Float>.size / floatsPerImage))
 }
 
 /// Calls `body(first, count)` for consecutive chunks of at most `size` images.
@@ -79,7 +80,7 @@ public func conv2d(
         height: g.inHeight, width: g.inWidth, channels: g.channels,
         frameHeight: (g.outHeight - 1) * g.strideHeight + g.windowHeight,
         frameWidth: (g.outWidth - 1) * g.strideWidth + g.windowWidth, top: g.padTop, left: g.padLeft)
-    let framed: TensorStorage? = usesAVX512Kernels ? TensorStorage(uninitializedCount: g.batch * frame.frameSize) : nil
+    let framed: TensorStorage? = usesHandKernels ? TensorStorage(uninitializedCount: g.batch * frame.frameSize) : nil
 
     let beta: Float = bias == nil ? 0 : 1
     func fillBias(images: Range<Int>) {
@@ -90,7 +91,7 @@ public func conv2d(
     /// The direct kernel on output rows `rows` of `images` (a subset of rows for one image only).
     func direct(_ framed: TensorStorage, images: Range<Int>, rows: Range<Int>) {
         let rowFloats = g.strideHeight * frame.frameWidth * g.channels
-        sk_conv2d_forward_avx512(
+        sk_conv2d_forward(
             framed.pointer + images.lowerBound * frame.frameSize + rows.lowerBound * rowFloats,
             Int32(images.count), Int32((rows.count - 1) * g.strideHeight + g.windowHeight),
             Int32(frame.frameWidth), Int32(g.channels), k, Int32(g.windowHeight), Int32(g.windowWidth),
@@ -169,7 +170,7 @@ public func conv2d(
                 }
             }
             if let kernelSums, let framed {
-                sk_conv2d_kernel_grad_avx512(
+                sk_conv2d_kernel_grad(
                     framed.pointer + images.lowerBound * frame.frameSize, Int32(images.count),
                     Int32(frame.frameHeight), Int32(frame.frameWidth), Int32(g.channels),
                     dy + images.lowerBound * pixels * filters, Int32(g.windowHeight), Int32(g.windowWidth),
@@ -178,7 +179,7 @@ public func conv2d(
             }
             if let gx, let framedGrad, let flippedKernel {
                 gradFrame.copy(dy, images: images, into: framedGrad.pointer)
-                sk_conv2d_forward_avx512(
+                sk_conv2d_forward(
                     framedGrad.pointer + images.lowerBound * gradFrame.frameSize, Int32(images.count),
                     Int32(gradFrame.frameHeight), Int32(gradFrame.frameWidth), Int32(filters),
                     flippedKernel.pointer, Int32(g.windowHeight), Int32(g.windowWidth), Int32(g.channels),

@@ -17,8 +17,8 @@ public func maxPool2d(_ input: Tensor, poolSize: (Int, Int), strides: (Int, Int)
     let keepWinners = Tensor.willRecord(inputs: [input])
     inParallelHalves(count: g.batch, minimum: 2) { images, _ in
         forEachWindow(g, images: images) { o, h0, h1, w0, w1, imageBase in
-            if usesAVX512Kernels {
-                sk_max_pool_window_avx512(px, imageBase, Int32(g.inWidth), Int32(c), Int32(h0), Int32(h1),
+            if usesHandKernels {
+                sk_max_pool_window(px, imageBase, Int32(g.inWidth), Int32(c), Int32(h0), Int32(h1),
                                           Int32(w0), Int32(w1), po + o, keepWinners ? win + o : nil)
                 return
             }

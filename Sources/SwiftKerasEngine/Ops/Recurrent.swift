@@ -37,8 +37,8 @@ public enum ScalarActivation: String, Sendable, CaseIterable {
     @inline(__always)
     func apply(_ p: UnsafeMutablePointer<Float>, _ count: Int) {
         switch self {
-        case .tanh where usesAVX512Kernels: sk_tanh_avx512(p, Int32(count))
-        case .sigmoid where usesAVX512Kernels: sk_sigmoid_avx512(p, Int32(count))
+        case .tanh where usesHandKernels: sk_tanh(p, Int32(count))
+        case .sigmoid where usesHandKernels: sk_sigmoid(p, Int32(count))
         case .tanh: for i in 0..<count { p[i] = fastTanh(p[i]) }
         case .sigmoid: for i in 0..<count { p[i] = fastSigmoid(p[i]) }
         case .relu: for i in 0..<count { p[i] = p[i] > 0 ? p[i] : 0 }

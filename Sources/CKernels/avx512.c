@@ -1,0 +1,14 @@
+// The kernels compiled for AVX-512F (16 lanes); dispatch.c calls them only on CPUs that have it.
+#define SK_VECTOR_BITS 512
+#include "internal.h"
+#include "vector.h"
+
+#include "gemm_template.h"
+#include "conv_template.h"
+#include "pooling_template.h"
+
+// Contraction into FMAs off: the activations must give the bits of the Swift functions.
+#pragma clang fp contract(off)
+#include "activation_template.h"
+
+#pragma clang attribute pop
