@@ -1,8 +1,15 @@
-// Side-by-side benchmark workloads, the same ones as Scripts/benchmark/keras_bench.py:
-// seconds per training epoch (after one untimed warm-up epoch) or predict throughput, on
-// random data of the lecture models' shapes. One workload per process, so the peak
-// resident memory (VmHWM) belongs to that workload alone. The last stdout line is a JSON
-// object; progress goes to stderr. Scripts/benchmark/run.sh runs both sides.
+// Side-by-side benchmark workloads, the same ones as Scripts/benchmark/keras_bench.py and
+// torch_bench.py: seconds per training epoch or predict throughput, on random data of the
+// lecture models' shapes. One workload per process, so the peak resident memory (VmHWM)
+// belongs to that workload alone.
+//
+// The process speaks the driver's protocol (Scripts/benchmark/driver.py), one JSON object
+// per stdout line: it builds the model and data, runs the untimed warm-up and prints
+// {"ready": true, ...}; then each "run" line on stdin times one epoch (or one predict over
+// all images) and prints {"seconds": ...}; "finish" (or the end of stdin) prints the final
+// record (peak memory, threads, versions) and exits. The driver interleaves the frameworks'
+// processes this way, so each side's timed epochs alternate with the others'. Progress goes
+// to stderr.
 import ArgumentParser
 import Glibc
 import SwiftKeras
@@ -18,12 +25,29 @@ struct Workload {
     }
 
     let name: String
-    let kind: Kind
+    var kind: Kind
     /// Samples at full size; --reduced divides by 10.
     let samples: Int
+    /// Timesteps per sequence (recurrent workloads), which --sequence-length may change.
+    var sequenceLength: Int? = nil
     let summary: String
-    /// Model, compiled, and its data for `samples` samples.
-    let make: (_ samples: Int, _ rng: inout RandomGenerator) throws -> (Model, Tensor, Tensor)
+    /// Model, compiled, and its data for `samples` samples (of `length` steps, if recurrent).
+    let make: (_ samples: Int, _ length: Int, _ rng: inout RandomGenerator) throws -> (Model, Tensor, Tensor)
+
+    var batchSize: Int {
+        switch kind {
+        case .train(let b), .predict(let b): return b
+        }
+    }
+
+    func with(batchSize: Int) -> Workload {
+        var copy = self
+        switch kind {
+        case .train: copy.kind = .train(batchSize: batchSize)
+        case .predict: copy.kind = .predict(batchSize: batchSize)
+        }
+        return copy
+    }
 }
 
 // MARK: Models, written as in Examples/LeNet and Examples/Sentiment
@@ -57,9 +81,9 @@ func mnistCNN() -> Sequential {
 
 enum IMDBCell { case simpleRNN, lstm, gru, stacked }
 
-func imdbModel(_ cell: IMDBCell) -> Sequential {
+func imdbModel(_ cell: IMDBCell, length: Int) -> Sequential {
     let model = Sequential()
-    model.add(Embedding(10000, 32, inputLength: 200))
+    model.add(Embedding(10000, 32, inputLength: length))
     switch cell {
     case .simpleRNN: model.add(SimpleRNN(32))
     case .lstm: model.add(LSTM(64))
@@ -72,9 +96,9 @@ func imdbModel(_ cell: IMDBCell) -> Sequential {
     return model
 }
 
-func charModel() -> Sequential {
+func charModel(length: Int) -> Sequential {
     let model = Sequential()
-    model.add(Embedding(65, 32, inputLength: 100))
+    model.add(Embedding(65, 32, inputLength: length))
     model.add(LSTM(128, returnSequences: true))
     model.add(TimeDistributed(Dense(65, activation: .softmax)))
     return model
@@ -104,23 +128,23 @@ func compiled(_ model: Model, loss: Loss, optimizer: Optimizer) -> Model {
 
 func lenetTraining(_ name: String, batchSize: Int, optimizer: @escaping () -> Optimizer, label: String) -> Workload {
     Workload(name: name, kind: .train(batchSize: batchSize), samples: 60_000,
-             summary: "LeNet, 60,000 x 28x28x1, batch \(batchSize), \(label), sparse categorical crossentropy") { n, rng in
+             summary: "LeNet, 28x28x1 images, \(label), sparse categorical crossentropy") { n, _, rng in
         (compiled(lenet(), loss: .sparseCategoricalCrossentropy, optimizer: optimizer()),
          images(n, &rng), integers([n], in: 0..<10, &rng))
     }
 }
 
 func imdbTraining(_ name: String, _ cell: IMDBCell, label: String) -> Workload {
-    Workload(name: name, kind: .train(batchSize: 64), samples: 25_000,
-             summary: "Embedding(10000,32) -> \(label) -> Dense(1, sigmoid), 25,000 x 200, batch 64, Adam") { n, rng in
-        (compiled(imdbModel(cell), loss: .binaryCrossentropy, optimizer: Adam()),
-         integers([n, 200], in: 1..<10000, &rng), integers([n, 1], in: 0..<2, &rng))
+    Workload(name: name, kind: .train(batchSize: 64), samples: 25_000, sequenceLength: 200,
+             summary: "Embedding(10000,32) -> \(label) -> Dense(1, sigmoid), Adam") { n, length, rng in
+        (compiled(imdbModel(cell, length: length), loss: .binaryCrossentropy, optimizer: Adam()),
+         integers([n, length], in: 1..<10000, &rng), integers([n, 1], in: 0..<2, &rng))
     }
 }
 
 func lenetPredict(_ name: String, batchSize: Int, samples: Int) -> Workload {
     Workload(name: name, kind: .predict(batchSize: batchSize), samples: samples,
-             summary: "LeNet predict, \(samples) images, batch \(batchSize)") { n, rng in
+             summary: "LeNet predict") { n, _, rng in
         (compiled(lenet(), loss: .sparseCategoricalCrossentropy, optimizer: SGD()), images(n, &rng), Tensor.zeros([n]))
     }
 }
@@ -131,7 +155,7 @@ func allWorkloads() -> [Workload] { [
     lenetTraining("lenet_adam128", batchSize: 128, optimizer: { Adam() }, label: "Adam"),
     lenetTraining("lenet_sgd32", batchSize: 32, optimizer: { SGD() }, label: "SGD"),
     Workload(name: "cnn_sgd128", kind: .train(batchSize: 128), samples: 60_000,
-             summary: "Keras MNIST CNN, 60,000 x 28x28x1, batch 128, SGD, categorical crossentropy (one-hot)") { n, rng in
+             summary: "Keras MNIST CNN, 28x28x1 images, SGD, categorical crossentropy (one-hot)") { n, _, rng in
         (compiled(mnistCNN(), loss: .categoricalCrossentropy, optimizer: SGD()),
          images(n, &rng), try toCategorical(integers([n], in: 0..<10, &rng), numClasses: 10))
     },
@@ -139,10 +163,10 @@ func allWorkloads() -> [Workload] { [
     imdbTraining("imdb_lstm", .lstm, label: "LSTM(64)"),
     imdbTraining("imdb_gru", .gru, label: "GRU(64)"),
     imdbTraining("imdb_stacked_lstm", .stacked, label: "LSTM(64, return_sequences) -> LSTM(64)"),
-    Workload(name: "char_lstm", kind: .train(batchSize: 64), samples: 10_000,
-             summary: "Embedding(65,32) -> LSTM(128, return_sequences) -> TimeDistributed(Dense(65, softmax)), 10,000 x 100, batch 64, Adam") { n, rng in
-        (compiled(charModel(), loss: .sparseCategoricalCrossentropy, optimizer: Adam()),
-         integers([n, 100], in: 0..<65, &rng), integers([n, 100], in: 0..<65, &rng))
+    Workload(name: "char_lstm", kind: .train(batchSize: 64), samples: 10_000, sequenceLength: 100,
+             summary: "Embedding(65,32) -> LSTM(128, return_sequences) -> TimeDistributed(Dense(65, softmax)), Adam") { n, length, rng in
+        (compiled(charModel(length: length), loss: .sparseCategoricalCrossentropy, optimizer: Adam()),
+         integers([n, length], in: 0..<65, &rng), integers([n, length], in: 0..<65, &rng))
     },
     lenetPredict("lenet_predict1", batchSize: 1, samples: 10_000),
     lenetPredict("lenet_predict256", batchSize: 256, samples: 10_240),
@@ -200,15 +224,27 @@ func jsonNumber(_ x: Double?, digits: Double = 10_000) -> String {
 
 func environment(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
 
+/// Reads one line from stdin (nil at its end).
+func readCommand() -> String? { readLine(strippingNewline: true) }
+
+func emit(_ fields: [(String, String)]) {
+    print("{" + fields.map { "\(jsonString($0.0)): \($0.1)" }.joined(separator: ", ") + "}")
+    fflush(nil)
+}
+
 @main
 struct Benchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Time one benchmark workload (one per process) and print a JSON result line.")
+        abstract: "One benchmark workload per process, driven over stdin/stdout by Scripts/benchmark/driver.py.")
 
     @Option(help: "The workload to run (see --list).") var workload: String?
     @Flag(help: "Print the workload names and exit.") var list = false
     @Flag(help: "Scale every dataset down 10x, for quick checks.") var reduced = false
     @Option(help: "Random seed for the data and the initializers.") var seed: UInt64 = 42
+    @Option(help: "Threads to compute on (default: SwiftKeras's own default).") var threads: Int?
+    @Option(help: "Samples instead of the workload's own count (before --reduced).") var samples: Int?
+    @Option(help: "Batch size instead of the workload's own.") var batchSize: Int?
+    @Option(help: "Timesteps per sequence instead of the workload's own (recurrent workloads).") var sequenceLength: Int?
 
     func run() throws {
         let workloads = allWorkloads()
@@ -217,48 +253,67 @@ struct Benchmark: ParsableCommand {
             return
         }
         guard let name = workload else { throw ValidationError("give --workload NAME (see --list)") }
-        guard let w = workloads.first(where: { $0.name == name }) else {
+        guard var w = workloads.first(where: { $0.name == name }) else {
             throw ValidationError("unknown workload '\(name)'; known: \(workloads.map(\.name).joined(separator: ", "))")
         }
+        if let batchSize {
+            guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
+            w = w.with(batchSize: batchSize)
+        }
+        if sequenceLength != nil && w.sequenceLength == nil {
+            throw ValidationError("--sequence-length: \(w.name) has no sequences")
+        }
+        let length = sequenceLength ?? w.sequenceLength ?? 0
+        if let threads { BLASThreads.set(threads) }
         setRandomSeed(seed)
         var rng = RandomGenerator(seed: seed)
-        let n = reduced ? w.samples / 10 : w.samples
-        log("[swiftkeras] \(w.name): \(w.summary)\(reduced ? " (reduced: \(n) samples)" : "")")
-        let (model, x, y) = try w.make(n, &rng)
+        let fullSize = samples ?? w.samples
+        let n = reduced ? max(1, fullSize / 10) : fullSize
+        let batch = w.batchSize
+        log("[swiftkeras] \(w.name): \(w.summary), \(n) samples, batch \(batch)\(length > 0 ? ", \(length) steps" : "")")
+        let (model, x, y) = try w.make(n, length, &rng)
         let clock = ContinuousClock()
 
-        var fields: [(String, String)] = [
+        // One timed unit: an epoch of fit, or one predict over all images.
+        let timed: () throws -> Void
+        switch w.kind {
+        case .train:
+            timed = { try model.fit(x, y, batchSize: batch, epochs: 1, verbose: 0) }
+            let start = clock.now
+            try timed()
+            log("[swiftkeras] warm-up epoch: \(jsonNumber(seconds(clock.now - start), digits: 100)) s")
+        case .predict:
+            timed = { _ = try model.predict(x, batchSize: batch) }
+            let warmUp = try x.slice(rows: 0..<min(n, max(batch, 512)))
+            _ = try model.predict(warmUp, batchSize: batch)
+        }
+        emit([("ready", "true"), ("framework", jsonString("swiftkeras")), ("workload", jsonString(w.name))])
+
+        while let command = readCommand(), command != "finish" {
+            guard command == "run" else {
+                emit([("error", jsonString("unknown command '\(command)' (expected run or finish)"))])
+                continue
+            }
+            let start = clock.now
+            try timed()
+            let elapsed = seconds(clock.now - start)
+            log("[swiftkeras] timed: \(jsonNumber(elapsed, digits: 1000)) s")
+            emit([("seconds", jsonNumber(elapsed, digits: 1_000_000))])
+        }
+        emit([
             ("framework", jsonString("swiftkeras")),
             ("workload", jsonString(w.name)),
-        ]
-        switch w.kind {
-        case .train(let batchSize):
-            var start = clock.now
-            try model.fit(x, y, batchSize: batchSize, epochs: 1, verbose: 0)
-            log("[swiftkeras] warm-up epoch: \(jsonNumber(seconds(clock.now - start), digits: 100)) s")
-            start = clock.now
-            try model.fit(x, y, batchSize: batchSize, epochs: 1, verbose: 0)
-            let elapsed = seconds(clock.now - start)
-            log("[swiftkeras] timed epoch: \(jsonNumber(elapsed, digits: 100)) s")
-            fields += [("seconds_per_epoch", jsonNumber(elapsed)), ("batch_size", String(batchSize))]
-        case .predict(let batchSize):
-            let warmUp = try x.slice(rows: 0..<min(n, max(batchSize, 512)))
-            _ = try model.predict(warmUp, batchSize: batchSize)
-            let start = clock.now
-            _ = try model.predict(x, batchSize: batchSize)
-            let elapsed = seconds(clock.now - start)
-            log("[swiftkeras] predict: \(n) images in \(jsonNumber(elapsed, digits: 100)) s")
-            fields += [("images_per_second", jsonNumber(Double(n) / elapsed, digits: 10)),
-                       ("seconds", jsonNumber(elapsed)), ("batch_size", String(batchSize))]
-        }
-        fields += [
+            ("kind", jsonString({ if case .train = w.kind { return "train" } else { return "predict" } }())),
+            ("batch_size", String(batch)),
             ("samples", String(n)),
+            ("sequence_length", length > 0 ? String(length) : "null"),
             ("peak_rss_mb", jsonNumber(peakRSSMegabytes(), digits: 10)),
             ("threads", String(BLASThreads.current)),
+            ("kernel_path", jsonString(KernelPath.current.rawValue)),
+            ("caches", "{\"l1d\": \(CacheSizes.current.l1Data), \"l2\": \(CacheSizes.current.l2), \"l3\": \(CacheSizes.current.l3), \"l3_shared_by\": \(CacheSizes.current.l3SharedBy), \"source\": \(jsonString(CacheSizes.current.source))}"),
             ("reduced", reduced ? "true" : "false"),
             ("openblas_coretype", environment("OPENBLAS_CORETYPE").map(jsonString) ?? "null"),
             ("openblas_num_threads", environment("OPENBLAS_NUM_THREADS").map(jsonString) ?? "null"),
-        ]
-        print("{" + fields.map { "\(jsonString($0.0)): \($0.1)" }.joined(separator: ", ") + "}")
+        ])
     }
 }

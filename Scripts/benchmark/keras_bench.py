@@ -3,14 +3,18 @@
 
 Usage:
     python keras_bench.py --list
-    python keras_bench.py --workload NAME [--reduced] [--seed N]
+    python keras_bench.py --workload NAME [--reduced] [--seed N] [--threads N]
+                          [--samples N] [--batch-size N] [--sequence-length N]
 
 Runs one workload per process (so the peak resident memory belongs to it alone), the
 same workloads, shapes, optimizers and losses as Examples/Benchmark/main.swift, on random
-data: training workloads fit one untimed warm-up epoch, then time one epoch of
-model.fit(..., epochs=1, verbose=0); predict workloads time model.predict(batch_size=...)
-after a warm-up call on 512 images (or one batch). TensorFlow keeps its default threading. The last stdout line is a
-JSON object; progress goes to stderr. Only Keras's public API is used.
+data, and speaks the driver's protocol (driver.py; one JSON object per stdout line): after
+the untimed warm-up (one epoch of model.fit, or model.predict on 512 images or one batch)
+it prints {"ready": true}; each "run" line on stdin times one model.fit(..., epochs=1,
+verbose=0) epoch or one model.predict over all images and prints {"seconds": ...};
+"finish" prints the final record. --threads N sets TensorFlow's intra- and inter-op thread
+counts (tf.config.threading); without it TensorFlow keeps its defaults. Progress goes to
+stderr. Only Keras's public API is used.
 """
 
 import argparse
@@ -63,7 +67,7 @@ def mnist_cnn(keras):
     ])
 
 
-def imdb_model(keras, cell):
+def imdb_model(keras, cell, length):
     layers = keras.layers
     recurrent = {
         "simplernn": [layers.SimpleRNN(32)],
@@ -72,15 +76,15 @@ def imdb_model(keras, cell):
         "stacked": [layers.LSTM(64, return_sequences=True), layers.LSTM(64)],
     }[cell]
     return keras.Sequential(
-        [keras.Input(shape=(200,), dtype="int32"), layers.Embedding(10000, 32)]
+        [keras.Input(shape=(length,), dtype="int32"), layers.Embedding(10000, 32)]
         + recurrent
         + [layers.Dense(1, activation="sigmoid")])
 
 
-def char_model(keras):
+def char_model(keras, length):
     layers = keras.layers
     return keras.Sequential([
-        keras.Input(shape=(100,), dtype="int32"),
+        keras.Input(shape=(length,), dtype="int32"),
         layers.Embedding(65, 32),
         layers.LSTM(128, return_sequences=True),
         layers.TimeDistributed(layers.Dense(65, activation="softmax")),
@@ -98,7 +102,7 @@ def integers(rng, shape, low, high):
 
 
 def lenet_training(batch_size, optimizer):
-    def make(keras, rng, n):
+    def make(keras, rng, n, length):
         model = lenet(keras)
         model.compile(loss="sparse_categorical_crossentropy", optimizer=optimizer, metrics=["accuracy"])
         return model, images(rng, n), integers(rng, (n,), 0, 10)
@@ -106,7 +110,7 @@ def lenet_training(batch_size, optimizer):
 
 
 def cnn_training():
-    def make(keras, rng, n):
+    def make(keras, rng, n, length):
         model = mnist_cnn(keras)
         model.compile(loss="categorical_crossentropy", optimizer="sgd", metrics=["accuracy"])
         y = keras.utils.to_categorical(integers(rng, (n,), 0, 10), num_classes=10)
@@ -115,23 +119,23 @@ def cnn_training():
 
 
 def imdb_training(cell):
-    def make(keras, rng, n):
-        model = imdb_model(keras, cell)
+    def make(keras, rng, n, length):
+        model = imdb_model(keras, cell, length)
         model.compile(loss="binary_crossentropy", optimizer="adam", metrics=["accuracy"])
-        return model, integers(rng, (n, 200), 1, 10000), integers(rng, (n, 1), 0, 2).astype(np.float32)
-    return {"kind": "train", "batch_size": 64, "samples": 25_000, "make": make}
+        return model, integers(rng, (n, length), 1, 10000), integers(rng, (n, 1), 0, 2).astype(np.float32)
+    return {"kind": "train", "batch_size": 64, "samples": 25_000, "sequence_length": 200, "make": make}
 
 
 def char_training():
-    def make(keras, rng, n):
-        model = char_model(keras)
+    def make(keras, rng, n, length):
+        model = char_model(keras, length)
         model.compile(loss="sparse_categorical_crossentropy", optimizer="adam", metrics=["accuracy"])
-        return model, integers(rng, (n, 100), 0, 65), integers(rng, (n, 100), 0, 65)
-    return {"kind": "train", "batch_size": 64, "samples": 10_000, "make": make}
+        return model, integers(rng, (n, length), 0, 65), integers(rng, (n, length), 0, 65)
+    return {"kind": "train", "batch_size": 64, "samples": 10_000, "sequence_length": 100, "make": make}
 
 
 def lenet_predict(batch_size, samples):
-    def make(keras, rng, n):
+    def make(keras, rng, n, length):
         model = lenet(keras)
         model.compile(loss="sparse_categorical_crossentropy", optimizer="sgd")
         return model, images(rng, n), None
@@ -153,12 +157,20 @@ WORKLOADS = {
 }
 
 
+def emit(record):
+    print(json.dumps(record), flush=True)
+
+
 def main():
-    parser = argparse.ArgumentParser(description="Time one Keras benchmark workload and print a JSON result line.")
+    parser = argparse.ArgumentParser(description="One Keras benchmark workload, driven over stdin/stdout by driver.py.")
     parser.add_argument("--workload", help="the workload to run (see --list)")
     parser.add_argument("--list", action="store_true", help="print the workload names and exit")
     parser.add_argument("--reduced", action="store_true", help="scale every dataset down 10x, for quick checks")
     parser.add_argument("--seed", type=int, default=42, help="random seed for the data and the initializers")
+    parser.add_argument("--threads", type=int, help="TensorFlow intra- and inter-op threads (default: TensorFlow's)")
+    parser.add_argument("--samples", type=int, help="samples instead of the workload's own count (before --reduced)")
+    parser.add_argument("--batch-size", type=int, help="batch size instead of the workload's own")
+    parser.add_argument("--sequence-length", type=int, help="timesteps per sequence (recurrent workloads)")
     args = parser.parse_args()
 
     if args.list:
@@ -166,40 +178,58 @@ def main():
         return
     if args.workload not in WORKLOADS:
         parser.error(f"give --workload NAME, one of: {', '.join(WORKLOADS)}")
+    spec = WORKLOADS[args.workload]
+    if args.sequence_length is not None and "sequence_length" not in spec:
+        parser.error(f"--sequence-length: {args.workload} has no sequences")
 
     import keras
     import tensorflow as tf
 
-    spec = WORKLOADS[args.workload]
-    n = spec["samples"] // 10 if args.reduced else spec["samples"]
-    batch_size = spec["batch_size"]
+    if args.threads:
+        tf.config.threading.set_intra_op_parallelism_threads(args.threads)
+        tf.config.threading.set_inter_op_parallelism_threads(args.threads)
+    full = args.samples or spec["samples"]
+    n = max(1, full // 10) if args.reduced else full
+    batch_size = args.batch_size or spec["batch_size"]
+    length = args.sequence_length or spec.get("sequence_length", 0)
     keras.utils.set_random_seed(args.seed)
     rng = np.random.default_rng(args.seed)
-    log(f"{args.workload}: {n} samples, batch {batch_size}{' (reduced)' if args.reduced else ''}")
-    model, x, y = spec["make"](keras, rng, n)
+    log(f"{args.workload}: {n} samples, batch {batch_size}" + (f", {length} steps" if length else "")
+        + (" (reduced)" if args.reduced else ""))
+    model, x, y = spec["make"](keras, rng, n, length)
 
-    result = {"framework": "keras", "workload": args.workload}
     if spec["kind"] == "train":
+        def timed():
+            model.fit(x, y, batch_size=batch_size, epochs=1, verbose=0)
         start = time.perf_counter()
-        model.fit(x, y, batch_size=batch_size, epochs=1, verbose=0)
+        timed()
         log(f"warm-up epoch: {time.perf_counter() - start:.2f} s")
-        start = time.perf_counter()
-        model.fit(x, y, batch_size=batch_size, epochs=1, verbose=0)
-        elapsed = time.perf_counter() - start
-        log(f"timed epoch: {elapsed:.2f} s")
-        result["seconds_per_epoch"] = round(elapsed, 4)
     else:
+        def timed():
+            model.predict(x, batch_size=batch_size, verbose=0)
         model.predict(x[:max(batch_size, 512)], batch_size=batch_size, verbose=0)
-        start = time.perf_counter()
-        model.predict(x, batch_size=batch_size, verbose=0)
-        elapsed = time.perf_counter() - start
-        log(f"predict: {n} images in {elapsed:.2f} s")
-        result["images_per_second"] = round(n / elapsed, 1)
-        result["seconds"] = round(elapsed, 4)
+    emit({"ready": True, "framework": "keras", "workload": args.workload})
 
-    result.update({
+    for line in sys.stdin:
+        command = line.strip()
+        if command == "finish":
+            break
+        if command != "run":
+            emit({"error": f"unknown command {command!r} (expected run or finish)"})
+            continue
+        start = time.perf_counter()
+        timed()
+        elapsed = time.perf_counter() - start
+        log(f"timed: {elapsed:.3f} s")
+        emit({"seconds": round(elapsed, 6)})
+
+    emit({
+        "framework": "keras",
+        "workload": args.workload,
+        "kind": spec["kind"],
         "batch_size": batch_size,
         "samples": n,
+        "sequence_length": length or None,
         # ru_maxrss is in KiB on Linux.
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "threads": {
@@ -213,7 +243,6 @@ def main():
         "numpy_version": np.__version__,
         "backend": keras.backend.backend(),
     })
-    print(json.dumps(result), flush=True)
 
 
 if __name__ == "__main__":

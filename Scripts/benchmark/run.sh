@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
-# Benchmarks SwiftKeras against Keras 3 / TensorFlow-CPU on the same workloads and writes
-# Docs/Benchmarks.md. Each workload runs in its own process, Keras first, then SwiftKeras.
+# Benchmarks SwiftKeras against Keras 3 / TensorFlow-CPU (and, with --with-torch, PyTorch CPU)
+# on the same workloads, side by side, and writes Docs/Benchmarks.md.
 #
-#   bash Scripts/benchmark/run.sh [--reduced] [--workloads a,b,c]
+#   bash Scripts/benchmark/run.sh [--reduced] [--workloads a,b,c] [--with-torch] [--threads N]
+#                                 [--epochs N] [--sections main,scaling]
 #
+# Each workload runs in one process per framework; after their warm-ups the driver
+# (driver.py) interleaves their timed epochs (--epochs, default 3) and records how much of
+# the machine the host and other processes took during each. --threads N gives every side
+# N threads. --sections main skips the scaling section (threads, batch size, sequence length).
 # --reduced scales every dataset down 10x (a quick check of the pipeline, not a benchmark).
-# The Keras venv lives outside the repository, at $SWIFTKERAS_BENCH_VENV
-# (default ~/.cache/swiftkeras-bench-venv). The environment is left as it is; the report
-# records OPENBLAS_CORETYPE / OPENBLAS_NUM_THREADS when they are set.
+# The Python venv lives outside the repository, at $SWIFTKERAS_BENCH_VENV (default
+# ~/.cache/swiftkeras-bench-venv); --with-torch installs torch into it. The environment is
+# left as it is; the report records OPENBLAS_CORETYPE / OPENBLAS_NUM_THREADS when set.
 # Raw results: .build/benchmark/results.jsonl; per-process logs: .build/benchmark/logs/.
 set -euo pipefail
 given_args=("$@")
@@ -15,14 +20,29 @@ cd "$(dirname "$0")/../.."
 
 reduced=()
 workloads=""
+with_torch=()
+threads=()
+epochs=3
+sections="main,scaling"
 while (($#)); do
   case "$1" in
     --reduced) reduced=(--reduced); shift ;;
-    --workloads) [ $# -ge 2 ] || { echo "--workloads needs a comma-separated list" >&2; exit 2; }
-                 workloads="$2"; shift 2 ;;
+    --with-torch) with_torch=(--with-torch); shift ;;
+    --workloads|--threads|--epochs|--sections)
+      [ $# -ge 2 ] || { echo "$1 needs a value" >&2; exit 2; }
+      case "$1" in
+        --workloads) workloads="$2" ;;
+        --threads) threads=(--threads "$2") ;;
+        --epochs) epochs="$2" ;;
+        --sections) sections="$2" ;;
+      esac
+      shift 2 ;;
     --workloads=*) workloads="${1#--workloads=}"; shift ;;
-    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "unknown argument: $1 (expected --reduced, --workloads a,b,c)" >&2; exit 2 ;;
+    --threads=*) threads=(--threads "${1#--threads=}"); shift ;;
+    --epochs=*) epochs="${1#--epochs=}"; shift ;;
+    --sections=*) sections="${1#--sections=}"; shift ;;
+    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "unknown argument: $1 (expected --reduced, --workloads a,b,c, --with-torch, --threads N, --epochs N, --sections main,scaling)" >&2; exit 2 ;;
   esac
 done
 command_line="bash Scripts/benchmark/run.sh"
@@ -54,9 +74,13 @@ if [ ! -x "$python" ]; then
   python3 -m venv "$venv"
 fi
 if ! requirements_met; then
-  echo "Installing $requirements into the Keras venv"
+  echo "Installing $requirements into the benchmark venv"
   "$python" -m pip install --quiet --upgrade pip
   "$python" -m pip install --quiet -r "$requirements"
+fi
+if ((${#with_torch[@]})) && ! "$python" -c "import torch" >/dev/null 2>&1; then
+  echo "Installing torch into the benchmark venv"
+  "$python" -m pip install --quiet torch
 fi
 
 echo "Building the SwiftKeras benchmark (release)"
@@ -64,14 +88,7 @@ swift build -c release --product Benchmark
 binary="$(swift build -c release --show-bin-path)/Benchmark"
 
 all_workloads="$("$binary" --list)"
-keras_workloads="$("$python" Scripts/benchmark/keras_bench.py --list)"
-if [ "$all_workloads" != "$keras_workloads" ]; then
-  echo "The Swift and Keras benchmarks list different workloads:" >&2
-  diff <(echo "$all_workloads") <(echo "$keras_workloads") >&2 || true
-  exit 1
-fi
 if [ -n "$workloads" ]; then
-  selected=()
   IFS=',' read -r -a selected <<<"$workloads"
   for w in "${selected[@]}"; do
     grep -qx -- "$w" <<<"$all_workloads" || { echo "unknown workload: $w (known: $(echo $all_workloads | tr ' ' ','))" >&2; exit 2; }
@@ -85,35 +102,13 @@ results="$out/results.jsonl"
 mkdir -p "$out/logs"
 [ -f "$results" ] && mv "$results" "$out/results.previous.jsonl"
 "$python" Scripts/benchmark/report.py meta --command "$command_line" --binary "$binary" \
-  ${reduced[@]+"${reduced[@]}"} --workloads "$(IFS=,; echo "${selected[*]}")" >"$results"
-
-# Runs one side of one workload; appends its JSON line, or a failure record, to $results.
-run_one() {
-  local framework="$1" workload="$2"
-  shift 2
-  local log="$out/logs/$workload.$framework.log" start end status=0 line
-  start=$(date +%s)
-  "$@" --workload "$workload" ${reduced[@]+"${reduced[@]}"} >"$log.stdout" 2>"$log" || status=$?
-  end=$(date +%s)
-  line="$(tail -n 1 "$log.stdout")"
-  if [ "$status" -eq 0 ] && [[ "$line" == "{"* ]]; then
-    echo "$line" >>"$results"
-    echo "  $framework: $line"
-  else
-    "$python" -c 'import json, sys; print(json.dumps({"framework": sys.argv[1], "workload": sys.argv[2], "error": "exit status " + sys.argv[3], "log_tail": sys.argv[4][-400:]}))' \
-      "$framework" "$workload" "$status" "$(tail -n 5 "$log")" >>"$results"
-    echo "  $framework: FAILED (exit status $status, $((end - start)) s); see $log" >&2
-  fi
-}
+  ${reduced[@]+"${reduced[@]}"} ${with_torch[@]+"${with_torch[@]}"} ${threads[@]+"${threads[@]}"} --epochs "$epochs" \
+  --workloads "$(IFS=,; echo "${selected[*]}")" >"$results"
 
 run_start=$(date +%s)
-i=0
-for w in "${selected[@]}"; do
-  i=$((i + 1))
-  echo "[$i/${#selected[@]}] $w"
-  run_one keras "$w" "$python" Scripts/benchmark/keras_bench.py
-  run_one swiftkeras "$w" "$binary"
-done
+"$python" Scripts/benchmark/driver.py --results "$results" --logs "$out/logs" --swift "$binary" --python "$python" \
+  ${reduced[@]+"${reduced[@]}"} ${with_torch[@]+"${with_torch[@]}"} ${threads[@]+"${threads[@]}"} --epochs "$epochs" \
+  --workloads "$(IFS=,; echo "${selected[*]}")" --sections "$sections"
 "$python" -c 'import json, os, sys; print(json.dumps({"type": "end", "wall_seconds": int(sys.argv[1]), "load_average_1min": round(os.getloadavg()[0], 2)}))' \
   "$(($(date +%s) - run_start))" >>"$results"
 
