@@ -101,11 +101,13 @@ int sk_png_decode(const unsigned char *data, size_t size, int channels, size_t m
         if (has_trns) {
             png_set_tRNS_to_alpha(png);
         } else if (!(color_type & PNG_COLOR_MASK_ALPHA)) {
-            png_set_add_alpha(png, 0xff, PNG_FILLER_AFTER);
+            // TensorFlow's filler is the file's largest sample value, so images of 1, 2 or
+            // 4 bits get an alpha of 1, 3 or 15 (not 255); kept for identical pixels.
+            png_set_add_alpha(png, bit_depth == 16 ? 0xffff : (1u << bit_depth) - 1, PNG_FILLER_AFTER);
         }
-    } else {
-        if (color_type & PNG_COLOR_MASK_ALPHA) png_set_strip_alpha(png);
-        // A tRNS chunk without an alpha request is ignored (no expansion to alpha).
+    } else if ((color_type & PNG_COLOR_MASK_ALPHA) || has_trns) {
+        // Palette expansion turns tRNS into alpha: drop it as an alpha channel is dropped.
+        png_set_strip_alpha(png);
     }
     png_set_interlace_handling(png);
     png_read_update_info(png, info);

@@ -141,19 +141,20 @@ enum NumPy {
             if header.fortranOrder && header.shape.count > 1 {
                 // Column-major data is the row-major array of the reversed shape, transposed.
                 let reversed = Array(header.shape.reversed())
-                let stored = try convert(data, header: header, shape: reversed, source: source)
+                let stored = try convert(data, dtype: header.dtype, bigEndian: header.bigEndian, shape: reversed, source: source)
                 return try withoutGradients { try stored.transposed(Array((0..<reversed.count).reversed())) }
             }
-            return try convert(data, header: header, shape: header.shape, source: source)
+            return try convert(data, dtype: header.dtype, bigEndian: header.bigEndian, shape: header.shape, source: source)
         }
     }
 
-    /// Converts `count` elements of raw data to Float32.
-    static func convert(_ data: UnsafeRawBufferPointer, header: NumPyHeader, shape: [Int], source: String) throws -> Tensor {
+    /// Converts raw elements (as many as `shape` holds) to Float32.
+    static func convert(_ data: UnsafeRawBufferPointer, dtype: NumPyDType, bigEndian: Bool, shape: [Int], source: String,
+                        firstIndex: Int = 0) throws -> Tensor {
         let out = Tensor(uninitializedShape: shape)
         let p = out.storage.pointer
-        let count = header.count
-        let swap = header.bigEndian
+        let count = out.count
+        let swap = bigEndian
         func load<T: FixedWidthInteger>(_: T.Type, _ i: Int) -> T {
             let v = data.loadUnaligned(fromByteOffset: i * MemoryLayout<T>.size, as: T.self)
             return swap ? v.byteSwapped : v.littleEndian
@@ -162,15 +163,15 @@ enum NumPy {
             let f = Float(v)
             guard f.isFinite, T(exactly: f) == v else {
                 throw KerasError.fileError(
-                    path: source, message: "value \(v) at flat index \(i) of this \(header.dtype.descr) array cannot be represented exactly as float32")
+                    path: source, message: "value \(v) at flat index \(firstIndex + i) of this \(dtype.descr) array cannot be represented exactly as float32")
             }
             return f
         }
-        switch header.dtype {
+        switch dtype {
         case .bool:
             for i in 0..<count {
                 let b = data[i]
-                guard b <= 1 else { throw KerasError.fileError(path: source, message: "corrupt bool array: byte \(b) at flat index \(i)") }
+                guard b <= 1 else { throw KerasError.fileError(path: source, message: "corrupt bool array: byte \(b) at flat index \(firstIndex + i)") }
                 p[i] = Float(b)
             }
         case .uint8: for i in 0..<count { p[i] = Float(data[i]) }
