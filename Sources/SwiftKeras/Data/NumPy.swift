@@ -331,6 +331,8 @@ public func saveNPZ(_ path: String, _ arrays: [(String, Tensor)], compressed: Bo
     let encoded = try arrays.map { ($0.0 + ".npy", try NumPy.encode($0.1, dtype: dtype, source: path)) }
     try AtomicFile.write(to: path) { temporary in
         do {
+            // ZIPFoundation creates the archive file itself and refuses an existing one.
+            unlink(temporary)
             let archive = try Archive(url: URL(fileURLWithPath: temporary), accessMode: .create)
             for (entryName, bytes) in encoded {
                 let data = Data(bytes)
