@@ -1369,6 +1369,8 @@ def main():
     write_json(out_dir, "recurrent.json", make_recurrent_cases())
     write_json(out_dir, "text.json", make_text())
     write_json(out_dir, "functional.json", make_functional(), sections=True)
+    import saving  # noqa: E402  (saving fixtures build on the files above)
+    saving.write(out_dir)
     data.main(out_dir)
 
 
