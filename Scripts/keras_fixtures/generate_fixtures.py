@@ -1367,6 +1367,9 @@ def main():
     write_json(out_dir, "recurrent.json", make_recurrent_cases())
     write_json(out_dir, "text.json", make_text())
     write_json(out_dir, "functional.json", make_functional(), sections=True)
+    # The newer layers, regularizers and constraints: their own module and files.
+    import layers_more
+    layers_more.write_all(out_dir)
 
 
 if __name__ == "__main__":
