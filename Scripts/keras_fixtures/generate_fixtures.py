@@ -1367,6 +1367,8 @@ def main():
     write_json(out_dir, "recurrent.json", make_recurrent_cases())
     write_json(out_dir, "text.json", make_text())
     write_json(out_dir, "functional.json", make_functional(), sections=True)
+    import saving  # noqa: E402  (saving fixtures build on the files above)
+    saving.write(out_dir)
     # The newer layers, regularizers and constraints: their own module and files.
     import layers_more
     layers_more.write_all(out_dir)

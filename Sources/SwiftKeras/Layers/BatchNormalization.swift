@@ -134,7 +134,7 @@ public final class BatchNormalization: Layer {
 
     /// Whether a training call normalizes with batch statistics and updates the moving ones:
     /// not when the layer is frozen (Keras 3).
-    private var updatesInTraining: Bool { gamma?.trainable ?? beta?.trainable ?? true }
+    private var updatesInTraining: Bool { trainable }
 
     public override func call(_ input: Tensor, mask: Tensor?, training: Bool) throws -> Tensor {
         let (movingMean, movingVariance) = (movingMean!, movingVariance!)
