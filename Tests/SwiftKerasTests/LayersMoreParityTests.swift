@@ -15,7 +15,7 @@ import Testing
         let mask = try fixture["mask"].map { try tensor($0) }
         try layer.buildIfNeeded(inputShape: Array(inputs[0].shape.dropFirst()))
         try layer.setWeights(try tensors(fixture["weights"]))
-        if fixture["trainable"] as? Bool == false { layer.weights.forEach { $0.trainable = false } }
+        if fixture["trainable"] as? Bool == false { layer.trainable = false }
 
         let tracked = inputs.enumerated().map { differentiable.contains($0.offset) ? $0.element.trackingGradients() : $0.element }
         let (output, addedLosses) = try LayerLosses.collecting { try layer(tracked[0], mask: mask, training: training) }

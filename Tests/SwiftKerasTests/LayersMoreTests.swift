@@ -39,7 +39,7 @@ import Testing
         _ = try bn(x, training: true)
         let moved = try #require(bn.movingMean).value.scalars
         #expect(moved.allSatisfy { $0 != 0 })
-        bn.weights.forEach { $0.trainable = false }
+        bn.trainable = false
         let before = bn.getWeights().map(\.scalars)
         let frozen = try bn(x, training: true)
         #expect(bn.getWeights().map(\.scalars) == before)
