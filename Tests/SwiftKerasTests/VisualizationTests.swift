@@ -50,6 +50,9 @@ import Testing
     @Test func ticksAreRoundAndCoverTheData() {
         #expect(niceTicks(low: 0.13, high: 1.01, count: 5) == [0, 0.25, 0.5, 0.75, 1.0, 1.25])
         #expect(niceTicks(low: 0.5, high: 0.5, count: 5).first! <= 0.5)
+        #expect(tickDecimals([0.875, 0.9, 0.925]) == 3)
+        #expect(tickDecimals([0, 0.25, 0.5]) == 2)
+        #expect(tickDecimals([0, 5, 10]) == 0)
         #expect(epochTicks(1) == [1])
         #expect(epochTicks(6) == [1, 2, 3, 4, 5, 6])
         #expect(epochTicks(100) == [1, 20, 40, 60, 80, 100])

@@ -144,7 +144,11 @@ extension History {
         // Legend, with each series' last value, in the corner of the plot area that the
         // lines cross least (sampled along each line).
         let entries = styles.filter { $0.values != nil }
-        let legendWidth = 150.0, rowHeight = 18.0
+        func legendText(_ entry: (values: [Float]?, label: String, color: String, dash: String?)) -> String {
+            entry.label + (entry.values!.last.map { " " + ($0.isFinite ? formatMetric($0) : String(describing: $0)) } ?? "")
+        }
+        // About 7 pixels a character at 12 pixels (DejaVu Sans), after the line sample.
+        let legendWidth = 50 + 7 * Double(entries.map { legendText($0).count }.max() ?? 10), rowHeight = 18.0
         let legendHeight = rowHeight * Double(entries.count) + 8
         var samples: [(Double, Double)] = []
         for values in series {
@@ -165,8 +169,7 @@ extension History {
         for (row, entry) in entries.enumerated() {
             let ly = legendY + 13 + Double(row) * rowHeight
             svg.line(x1: legendX + 8, y1: ly - 4, x2: legendX + 34, y2: ly - 4, color: entry.color, width: 2.4, dash: entry.dash)
-            let last = entry.values!.last.map { $0.isFinite ? " " + formatMetric($0) : " " + String(describing: $0) } ?? ""
-            svg.text(entry.label + last, x: legendX + 40, y: ly, size: 12, anchor: "start", color: theme.text)
+            svg.text(legendText(entry), x: legendX + 40, y: ly, size: 12, anchor: "start", color: theme.text)
         }
     }
 }
@@ -191,7 +194,8 @@ func niceTicks(low: Double, high: Double, count: Int) -> [Double] {
 func tickDecimals(_ ticks: [Double]) -> Int {
     guard ticks.count > 1 else { return 2 }
     let step = ticks[1] - ticks[0]
-    return Swift.max(0, Swift.min(6, Int((-log10(step)).rounded(.up)) + (step / pow(10, (log10(step)).rounded(.down)) == 2.5 ? 1 : 0)))
+    let mantissa = step / pow(10, log10(step).rounded(.down))
+    return Swift.max(0, Swift.min(6, Int((-log10(step)).rounded(.up)) + (Swift.abs(mantissa - 2.5) < 1e-6 ? 1 : 0)))
 }
 
 /// Epoch numbers to label: every epoch when there are few, else about eight round ones.
