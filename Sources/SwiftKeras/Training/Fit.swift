@@ -233,22 +233,32 @@ extension Model {
         // same outputs either way, so its batches run in such slices.
         let slice = isSamplewise ? Swift.min(batchSize, 64) : batchSize
         return try withoutGradients {
-            var outputs: [Tensor] = []
+            var parts: [[Tensor]] = []
             for step in 0..<steps {
                 let batchRange = (step * batchSize)..<Swift.min(n, (step + 1) * batchSize)
                 for first in stride(from: batchRange.lowerBound, to: batchRange.upperBound, by: slice) {
                     let range = first..<Swift.min(batchRange.upperBound, first + slice)
                     let part = try callWithMasks(try xp.map { try $0.slice(rows: range) }, training: false).map(\.output)
-                    if outputs.isEmpty { outputs = part.map { Tensor(uninitializedShape: [n] + Array($0.shape.dropFirst())) } }
-                    for (o, values) in part.enumerated() {
-                        let rowSize = values.count / Swift.max(range.count, 1)
-                        outputs[o].withMutableData { ($0 + range.lowerBound * rowSize).update(from: values.storage.pointer, count: values.count) }
-                    }
+                    if parts.isEmpty { parts = Array(repeating: [], count: part.count) }
+                    for (o, values) in part.enumerated() { parts[o].append(values) }
                 }
                 progress.update(step: step + 1, logs: [])
             }
-            return outputs
+            return try parts.enumerated().map { o, batches in try joinBatches(batches, output: o) }
         }
+    }
+
+    /// The batch outputs of `predict` joined along the batch axis, as Keras concatenates them
+    /// (a model may return more or fewer rows than it was given).
+    private func joinBatches(_ batches: [Tensor], output: Int) throws -> Tensor {
+        guard batches.count > 1 else { return batches[0] }
+        let first = batches[0]
+        for batch in batches where batch.rank == 0 || batch.rank != first.rank || batch.shape.dropFirst() != first.shape.dropFirst() {
+            let outputName = outputNames.indices.contains(output) ? " \"\(outputNames[output])\"" : ""
+            throw KerasError.invalidData(
+                "predict: the batch outputs of output\(outputName) of model \"\(name)\" have shapes \(shapeString(first.shape)) and \(shapeString(batch.shape)), which cannot be joined along the batch axis")
+        }
+        return try concatenate(batches, axis: 0)
     }
 
     // MARK: Checks shared by fit, evaluate and predict
