@@ -129,8 +129,8 @@ struct LibrarySnapshot {
             try fileManager.copyItem(at: modules.appendingPathComponent(name), to: snapshot.modulesDirectory.appendingPathComponent(name))
         }
         let info: [String: Any] = ["swiftc": swiftc, "clangArguments": clang, "source": source.root.path]
-        try writeAtomically(try JSONSerialization.data(withJSONObject: info, options: [.prettyPrinted, .sortedKeys]),
-                            to: staging.appendingPathComponent("compile.json").path)
+        try AtomicFile.write([UInt8](try JSONSerialization.data(withJSONObject: info, options: [.prettyPrinted, .sortedKeys])),
+                             to: staging.appendingPathComponent("compile.json").path)
         // Another run may have finished the same snapshot meanwhile; either copy will do.
         if rename(staging.path, directory.path) != 0 { try? fileManager.removeItem(at: staging) }
         guard let done = load(directory) else { throw ToolError("\(directory.path): could not store the built library") }

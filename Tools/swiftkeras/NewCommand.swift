@@ -52,9 +52,9 @@ struct New: ParsableCommand {
         }
         let sources = packageDirectory.appendingPathComponent("Sources/\(name)")
         try FileManager.default.createDirectory(at: sources, withIntermediateDirectories: true)
-        try writeAtomically(Data(manifest(dependency: dependency).utf8), to: packageDirectory.appendingPathComponent("Package.swift").path)
-        try writeAtomically(Data(lenetMain.utf8), to: sources.appendingPathComponent("main.swift").path)
-        try writeAtomically(Data(".build/\n.swiftpm/\nPackage.resolved\n".utf8), to: packageDirectory.appendingPathComponent(".gitignore").path)
+        try AtomicFile.write(manifest(dependency: dependency), to: packageDirectory.appendingPathComponent("Package.swift").path)
+        try AtomicFile.write(lenetMain, to: sources.appendingPathComponent("main.swift").path)
+        try AtomicFile.write(".build/\n.swiftpm/\nPackage.resolved\n", to: packageDirectory.appendingPathComponent(".gitignore").path)
         print("""
             Created \(packageDirectory.path): Package.swift and Sources/\(name)/main.swift (LeNet on MNIST).
             Build and run it in release mode (debug builds are many times slower):

@@ -1,4 +1,5 @@
 import Foundation
+import SwiftKeras
 
 /// Where compiled libraries and scripts live:
 ///
@@ -120,7 +121,7 @@ extension ScriptCache {
         }
         try fileManager.createDirectory(at: entry, withIntermediateDirectories: true)
         let source = entry.appendingPathComponent("main.swift").path
-        try writeAtomically(script.compilableSource, to: source)
+        try AtomicFile.write([UInt8](script.compilableSource), to: source)
 
         let start = Date()
         note("compiling \(script.path) (release)")

@@ -41,29 +41,6 @@ func findOnPath(_ name: String) -> String? {
     return nil
 }
 
-/// Writes `data` to `path` through a temporary file in the same folder, flushed to disk and
-/// renamed into place, so a reader never sees half a file.
-func writeAtomically(_ data: Data, to path: String, permissions: Int = 0o644) throws {
-    let temporary = "\(path).tmp-\(getpid())"
-    let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, mode_t(permissions))
-    guard fd >= 0 else { throw ToolError("\(temporary): cannot create (\(String(cString: strerror(errno))))") }
-    var ok = data.withUnsafeBytes { bytes -> Bool in
-        var offset = 0
-        while offset < bytes.count {
-            let written = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-            if written <= 0 { return false }
-            offset += written
-        }
-        return true
-    }
-    ok = ok && fsync(fd) == 0
-    close(fd)
-    guard ok, rename(temporary, path) == 0 else {
-        unlink(temporary)
-        throw ToolError("\(path): cannot write (\(String(cString: strerror(errno))))")
-    }
-}
-
 /// Standard error, for the tool's own progress lines.
 func note(_ message: String) {
     FileHandle.standardError.write(Data("swiftkeras: \(message)\n".utf8))

@@ -28,16 +28,15 @@ extension History {
             throw KerasError.invalidData("History.plot(to: \"\(path)\"): the history is empty; train for at least one epoch first")
         }
         let svg = svgText(title: title, theme: theme)
-        if format == .svg { return try writeFileAtomically(svg, to: path) }
-        let source = temporaryPath(beside: path, suffix: ".svg")
-        try writeFileAtomically(svg, to: source)
+        if format == .svg { return try AtomicFile.write(svg, to: path) }
+        let source = scratchPath(beside: path, suffix: ".svg")
+        try AtomicFile.write(svg, to: source)
         defer { unlink(source) }
-        let output = temporaryPath(beside: path, suffix: "." + format.rawValue)
-        defer { unlink(output) }
         // Twice the SVG's size: sharp on high-density screens, 1,840 pixels wide for two panels.
-        try PictureTool.rsvg.run(["--zoom", "2", "--format", format.rawValue, "--output", output, source],
-                                 output: path, caller: "History.plot")
-        try moveIntoPlace(output, path)
+        try AtomicFile.write(to: path) { temporary in
+            try PictureTool.rsvg.run(["--zoom", "2", "--format", format.rawValue, "--output", temporary, source],
+                                     output: path, caller: "History.plot")
+        }
     }
 
     /// The picture as SVG text: panels two to a row, each a quantity with its training and

@@ -46,14 +46,13 @@ public func plotModel(_ model: Model, to path: String = "model.png", showShapes:
     let dot = try modelToDot(model, showShapes: showShapes, showDtype: showDtype, showLayerNames: showLayerNames,
                              rankdir: rankdir, expandNested: expandNested, dpi: dpi,
                              showLayerActivations: showLayerActivations, showTrainable: showTrainable, splines: splines)
-    if format == .dot { return try writeFileAtomically(dot, to: path) }
-    let source = temporaryPath(beside: path, suffix: ".dot")
-    try writeFileAtomically(dot, to: source)
+    if format == .dot { return try AtomicFile.write(dot, to: path) }
+    let source = scratchPath(beside: path, suffix: ".dot")
+    try AtomicFile.write(dot, to: source)
     defer { unlink(source) }
-    let output = temporaryPath(beside: path, suffix: "." + format.rawValue)
-    defer { unlink(output) }
-    try PictureTool.graphviz.run(["-T\(format.rawValue)", "-o", output, source], output: path, caller: "plotModel")
-    try moveIntoPlace(output, path)
+    try AtomicFile.write(to: path) { temporary in
+        try PictureTool.graphviz.run(["-T\(format.rawValue)", "-o", temporary, source], output: path, caller: "plotModel")
+    }
 }
 
 /// Writes the nodes and edges of a model (and of nested models, as clusters).

@@ -18,47 +18,12 @@ enum PictureFormat: String {
     }
 }
 
-/// Writes `text` to `path` whole or not at all: a temporary file beside it, flushed to disk,
-/// then renamed into place.
-func writeFileAtomically(_ text: String, to path: String) throws {
-    let temporary = temporaryPath(beside: path, suffix: "")
-    let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-    guard fd >= 0 else { throw KerasError.fileError(path: path, message: "cannot create \(temporary): \(systemError())") }
-    var bytes = Array(text.utf8)
-    var offset = 0
-    var failed = false
-    while offset < bytes.count {
-        let written = bytes.withUnsafeMutableBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
-        if written <= 0 { failed = true; break }
-        offset += written
-    }
-    bytes.removeAll()
-    if !failed && fsync(fd) != 0 { failed = true }
-    let message = systemError()
-    close(fd)
-    guard !failed else {
-        unlink(temporary)
-        throw KerasError.fileError(path: path, message: "cannot write: \(message)")
-    }
-    try moveIntoPlace(temporary, path)
+/// A scratch file beside `path` (the source a rasterizer reads, its error log).
+func scratchPath(beside path: String, suffix: String) -> String {
+    let folder = AtomicFile.folderOf(path)
+    let name = path.split(separator: "/").last.map(String.init) ?? path
+    return (path.contains("/") ? folder + "/" : "") + ".\(name).scratch-\(getpid())\(suffix)"
 }
-
-/// Renames a finished temporary file onto `path` after flushing it to disk.
-func moveIntoPlace(_ temporary: String, _ path: String) throws {
-    let fd = open(temporary, O_RDONLY)
-    if fd >= 0 { fsync(fd); close(fd) }
-    guard rename(temporary, path) == 0 else {
-        let message = systemError()
-        unlink(temporary)
-        throw KerasError.fileError(path: path, message: "cannot write: \(message)")
-    }
-}
-
-func temporaryPath(beside path: String, suffix: String) -> String {
-    "\(path).tmp-\(getpid())\(suffix)"
-}
-
-func systemError() -> String { String(cString: strerror(errno)) }
 
 /// A program that turns one picture format into another (Graphviz `dot`, `rsvg-convert`).
 struct PictureTool {
@@ -79,16 +44,16 @@ struct PictureTool {
         return nil
     }
 
-    /// Runs the program with `arguments` (which write `output`) and waits; throws naming
-    /// `output` with the program's own error text when it fails, and naming the Debian
-    /// package when the program is missing.
+    /// Runs the program with `arguments` and waits; throws naming `output` (the file the
+    /// user asked for) with the program's own error text when it fails, and naming the
+    /// Debian package when the program is missing.
     func run(_ arguments: [String], output: String, caller: String) throws {
         guard let executable = location else {
             throw KerasError.fileError(
                 path: output,
                 message: "\(caller) needs `\(program)` to write this format, and it is not on the PATH: install Debian's \(debianPackage) package (apt-get install \(debianPackage))")
         }
-        let errorLog = temporaryPath(beside: output, suffix: ".log")
+        let errorLog = scratchPath(beside: output, suffix: ".log")
         defer { unlink(errorLog) }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
