@@ -27,6 +27,20 @@ open class Layer {
     public var trainableWeights: [Variable] { weights.filter(\.trainable) }
     public var nonTrainableWeights: [Variable] { weights.filter { !$0.trainable } }
 
+    /// Whether training updates this layer's weights (Keras's `trainable`). Setting it sets
+    /// the flag of every weight this layer and its sublayers created trainable (weights
+    /// created non-trainable stay so); weights built later follow it too.
+    public var trainable = true {
+        didSet {
+            for weight in ownWeights where createdTrainable.contains(ObjectIdentifier(weight)) { weight.trainable = trainable }
+            for layer in sublayers { layer.trainable = trainable }
+        }
+    }
+    private var createdTrainable = Set<ObjectIdentifier>()
+
+    /// Layers this one is made of (a wrapper's inner layer); their weights are in `weights`.
+    open var sublayers: [Layer] { [] }
+
     // MARK: Overridden by layers
 
     /// Creates the weights for a per-sample input shape.
@@ -62,6 +76,22 @@ open class Layer {
 
     /// What inputs this layer accepts (ranks and sizes include the batch axis, as Keras's InputSpec).
     open func inputSpec() -> InputSpec { InputSpec() }
+
+    // MARK: Configuration (Saving/)
+
+    /// The arguments that rebuild this layer, with Keras's keys and values (Keras's
+    /// `get_config`). Subclasses add theirs to `super.getConfig()`.
+    open func getConfig() -> ConfigObject { ["name": .string(name), "trainable": .bool(trainable), "dtype": float32Policy] }
+
+    /// Builds a layer from `getConfig()`'s output (Keras's `from_config`). Layers that can be
+    /// saved override it; `name`, `trainable` and `dtype` are handled by the registry.
+    open class func fromConfig(_ config: LayerConfig) throws -> Layer {
+        throw SavingError("\(config.what): \(self) does not implement fromConfig(_:)")
+    }
+
+    /// Keras's `build_config`: the input shape the layer was built for, or nil for layers
+    /// that Keras never builds (pooling, dropout, ...).
+    open var buildConfig: ConfigObject? { builtInputShape.map { ["input_shape": .batchShape($0)] } }
 
     // MARK: Lifecycle
 
@@ -101,8 +131,10 @@ open class Layer {
                 "Layer \"\(name)\": weight \"\(weightName)\" of shape \(shapeString(shape)) is too large: more than \(Tensor.maximumElementCount) elements")
         }
         var rng = GlobalRandom.makeGenerator()
-        let variable = Variable(try initializer.make(shape, using: &rng), name: "\(name)/\(weightName)", trainable: trainable)
+        let variable = Variable(try initializer.make(shape, using: &rng), name: "\(name)/\(weightName)",
+                                trainable: trainable && self.trainable)
         ownWeights.append(variable)
+        if trainable { createdTrainable.insert(ObjectIdentifier(variable)) }
         return variable
     }
 

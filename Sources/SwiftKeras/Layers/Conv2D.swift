@@ -73,4 +73,34 @@ public final class Conv2D: Layer {
         }
         return activation(try conv2d(input, kernel: kernel!.value, bias: bias?.value, strides: strides, padding: padding))
     }
+
+    public override func getConfig() -> ConfigObject {
+        var config = super.getConfig()
+        config.merge([
+            "filters": .int(filters), "kernel_size": [.int(kernelSize.0), .int(kernelSize.1)],
+            "strides": [.int(strides.0), .int(strides.1)], "padding": .string(padding.rawValue),
+            "data_format": "channels_last", "dilation_rate": [1, 1], "groups": 1,
+            "activation": .string(activation.name), "use_bias": .bool(useBias),
+            "kernel_initializer": kernelInitializer.config, "bias_initializer": biasInitializer.config,
+            "kernel_regularizer": nil, "bias_regularizer": nil, "activity_regularizer": nil,
+            "kernel_constraint": nil, "bias_constraint": nil,
+        ])
+        return config
+    }
+
+    public override class func fromConfig(_ config: LayerConfig) throws -> Layer {
+        try config.requireNull("kernel_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint",
+                               "bias_constraint", "lora_rank")
+        try config.require("data_format", "channels_last")
+        try config.require("groups", 1)
+        if let dilation = try config.optionalPair("dilation_rate"), dilation != (1, 1) {
+            throw SavingError("\(config.what): 'dilation_rate' must be [1, 1] in SwiftKeras, found [\(dilation.0), \(dilation.1)]")
+        }
+        config.ignore("lora_alpha")
+        return Conv2D(filters: try config.int("filters"), kernelSize: try config.pair("kernel_size"),
+                      strides: try config.optionalPair("strides") ?? (1, 1), padding: try config.padding(),
+                      activation: try config.activation("activation"), useBias: try config.bool("use_bias", default: true),
+                      kernelInitializer: try config.initializer("kernel_initializer", default: .glorotUniform),
+                      biasInitializer: try config.initializer("bias_initializer", default: .zeros), name: config.name)
+    }
 }

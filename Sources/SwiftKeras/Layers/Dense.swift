@@ -42,4 +42,25 @@ public final class Dense: Layer {
     public override func call(_ input: Tensor, training: Bool) throws -> Tensor {
         activation(try affine(input, kernel!.value, bias: bias?.value))
     }
+
+    public override func getConfig() -> ConfigObject {
+        var config = super.getConfig()
+        config.merge([
+            "units": .int(units), "activation": .string(activation.name), "use_bias": .bool(useBias),
+            "kernel_initializer": kernelInitializer.config, "bias_initializer": biasInitializer.config,
+            "kernel_regularizer": nil, "bias_regularizer": nil, "kernel_constraint": nil, "bias_constraint": nil,
+            "quantization_config": nil,
+        ])
+        return config
+    }
+
+    public override class func fromConfig(_ config: LayerConfig) throws -> Layer {
+        try config.requireNull("kernel_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint",
+                               "bias_constraint", "quantization_config", "lora_rank")
+        config.ignore("lora_alpha")
+        return Dense(try config.int("units"), activation: try config.activation("activation"),
+                     useBias: try config.bool("use_bias", default: true),
+                     kernelInitializer: try config.initializer("kernel_initializer", default: .glorotUniform),
+                     biasInitializer: try config.initializer("bias_initializer", default: .zeros), name: config.name)
+    }
 }

@@ -57,4 +57,26 @@ public final class Embedding: Layer {
         guard maskZero else { return nil }
         return input.mapDetached { $0 != 0 ? 1 : 0 }
     }
+
+    public override func getConfig() -> ConfigObject {
+        var config = super.getConfig()
+        config.merge([
+            "input_dim": .int(inputDim), "output_dim": .int(outputDim),
+            "embeddings_initializer": embeddingsInitializer.config, "embeddings_regularizer": nil,
+            "activity_regularizer": nil, "embeddings_constraint": nil, "mask_zero": .bool(maskZero),
+            "quantization_config": nil,
+        ])
+        return config
+    }
+
+    public override class func fromConfig(_ config: LayerConfig) throws -> Layer {
+        try config.requireNull("embeddings_regularizer", "activity_regularizer", "embeddings_constraint",
+                               "quantization_config", "lora_rank", "weights")
+        config.ignore("lora_alpha")
+        // Keras 2 configs also carry input_length; it fixes the input shape, as here.
+        let inputLength = config.value("input_length")?.intValue
+        return Embedding(inputDim: try config.int("input_dim"), outputDim: try config.int("output_dim"),
+                         embeddingsInitializer: try config.initializer("embeddings_initializer", default: .randomUniform()),
+                         maskZero: try config.bool("mask_zero", default: false), inputLength: inputLength, name: config.name)
+    }
 }

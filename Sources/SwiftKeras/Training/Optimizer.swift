@@ -9,8 +9,9 @@ open class Optimizer {
     public let clipvalue: Float?
     public let globalClipnorm: Float?
     /// Steps applied so far (Keras's `iterations`).
-    public private(set) var iterations = 0
-    private var slots: [ObjectIdentifier: [Tensor]] = [:]
+    public internal(set) var iterations = 0
+    /// Each variable's state tensors (Saving/OptimizerState.swift reads and restores them).
+    var slots: [ObjectIdentifier: [Tensor]] = [:]
 
     /// Keras's class name ("SGD", "Adam").
     open var name: String { String(describing: type(of: self)) }
