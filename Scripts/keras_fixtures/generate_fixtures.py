@@ -1372,6 +1372,9 @@ def main():
     import saving  # noqa: E402  (saving fixtures build on the files above)
     saving.write(out_dir)
     data.main(out_dir)
+    # The newer layers, regularizers and constraints: their own module and files.
+    import layers_more
+    layers_more.write_all(out_dir)
 
 
 if __name__ == "__main__":
