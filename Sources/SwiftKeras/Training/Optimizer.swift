@@ -29,8 +29,8 @@ open class Optimizer {
     open var initialSlotValue: Float { 0 }
 
     /// Updates `weights` (count values) in place from `grads` at step `step` (1-based).
-    /// The rule must be elementwise: large variables are updated in two parts, on two threads,
-    /// each part with pointers offset to its first element.
+    /// The rule must be elementwise: large variables are updated in chunks on the thread pool
+    /// (`parallelFor(elements:)`), each chunk with pointers offset to its first element.
     open func update(weights: UnsafeMutablePointer<Float>, grads: UnsafePointer<Float>, count: Int,
                      slots: [UnsafeMutablePointer<Float>], step: Int) {}
 
@@ -54,7 +54,7 @@ open class Optimizer {
             let state = slots[id]!.map { $0.storage.pointer }
             let step = iterations
             variable.update { weights, count in
-                inParallelHalves(elements: count) { part in
+                parallelFor(elements: count) { part in
                     let first = part.lowerBound
                     update(weights: weights + first, grads: grad.storage.pointer + first, count: part.count,
                            slots: state.map { $0 + first }, step: step)

@@ -83,14 +83,14 @@ extension Tensor {
     static func unary<F: UnaryFunction>(_ function: F, _ x: Tensor) -> Tensor {
         let out = Tensor(uninitializedShape: x.shape)
         let px = x.storage.pointer, po = out.storage.pointer
-        inParallelHalves(elements: x.count) { range in
+        parallelFor(elements: x.count) { range in
             for i in range { po[i] = function.value(px[i]) }
         }
         let xd = x.detached
         return record(F.name, out, inputs: [x]) { g, _ in
             let gx = Tensor(uninitializedShape: xd.shape)
             let pg = g.storage.pointer, px = xd.storage.pointer, py = out.storage.pointer, po = gx.storage.pointer
-            inParallelHalves(elements: xd.count) { range in
+            parallelFor(elements: xd.count) { range in
                 for i in range { po[i] = pg[i] * function.derivative(x: px[i], y: py[i]) }
             }
             return [gx]
