@@ -80,11 +80,19 @@ open class Optimizer {
     }
 }
 
+/// sqrt(Σ x²) in Double, over fixed chunks of elements whose sums are added in order.
 private func l2Norm(_ t: Tensor) -> Float {
-    var sum: Double = 0
     let p = t.storage.pointer
-    for i in 0..<t.count { sum += Double(p[i] * p[i]) }
-    return Float(sum.squareRoot())
+    let chunking = Chunking.elements(t.count)
+    var partials = [Double](repeating: 0, count: chunking.count)
+    partials.withUnsafeMutableBufferPointer { partials in
+        parallelFor(chunking) { range, chunk in
+            var sum: Double = 0
+            for i in range { sum += Double(p[i] * p[i]) }
+            partials[chunk] = sum
+        }
+    }
+    return Float(partials.reduce(0, +).squareRoot())
 }
 
 /// Stochastic gradient descent with optional (Nesterov) momentum, Keras 3's update rule:

@@ -19,7 +19,9 @@ extension Tensor {
     public func mapDetached(_ f: (Float) -> Float) -> Tensor {
         let out = Tensor(uninitializedShape: shape)
         let p = storage.pointer, o = out.storage.pointer
-        for i in 0..<count { o[i] = f(p[i]) }
+        parallelFor(elements: count) { range in
+            for i in range { o[i] = f(p[i]) }
+        }
         return out
     }
 
@@ -29,7 +31,9 @@ extension Tensor {
         precondition(count == other.count, "internal: zip of \(shape) and \(other.shape)")
         let out = Tensor(uninitializedShape: shape)
         let p = storage.pointer, q = other.storage.pointer, o = out.storage.pointer
-        for i in 0..<count { o[i] = f(p[i], q[i]) }
+        parallelFor(elements: count) { range in
+            for i in range { o[i] = f(p[i], q[i]) }
+        }
         return out
     }
 

@@ -58,6 +58,13 @@ public struct Chunking: Sendable, Equatable {
                  maximumChunks: maximumChunks, multiple: 16)
     }
 
+    /// Chunks of `rows` rows of `width` elements each, for a pass that costs about
+    /// `costPerElement` elementwise steps per element (a softmax's exponentials: a few).
+    public static func rows(_ rows: Int, width: Int, costPerElement: Int = 1) -> Chunking {
+        Chunking(items: rows, costPerItem: Swift.max(width, 1) * costPerElement, minimumCost: elementsPerChunk,
+                 maximumChunks: maximumChunks)
+    }
+
     /// The number of chunks.
     public var count: Int { (items + size - 1) / size }
 
@@ -87,6 +94,12 @@ public func parallelFor(_ chunking: Chunking, _ body: (_ range: Range<Int>, _ ch
 /// `Chunking.elements(count)`; `body` gets each chunk's elements and writes only those.
 public func parallelFor(elements count: Int, _ body: (Range<Int>) -> Void) {
     parallelFor(Chunking.elements(count)) { range, _ in body(range) }
+}
+
+/// A pass over `rows` rows of `width` elements on the thread pool, in chunks of
+/// `Chunking.rows(rows, width:costPerElement:)`; `body` gets each chunk's rows.
+public func parallelFor(rows: Int, width: Int, costPerElement: Int = 1, _ body: (Range<Int>) -> Void) {
+    parallelFor(Chunking.rows(rows, width: width, costPerElement: costPerElement)) { range, _ in body(range) }
 }
 
 /// A sum (a weight gradient, say) over the chunks of a parallel loop: each chunk adds into
