@@ -4,10 +4,23 @@ public final class Flatten: Layer {
 
     public override func inputSpec() -> InputSpec { InputSpec(minNdim: 1) }
 
-    public override func outputShape(for inputShape: [Int]) throws -> [Int] { [inputShape.reduce(1, *)] }
+    public override func outputShape(for inputShape: [Int]) throws -> [Int] {
+        [try perSampleCount(inputShape, layer: name) ?? -1]
+    }
 
     public override func call(_ input: Tensor, training: Bool) throws -> Tensor {
         try input.reshaped([input.shape[0], input.shape.dropFirst().reduce(1, *)])
+    }
+
+    public override func getConfig() -> ConfigObject {
+        var config = super.getConfig()
+        config["data_format"] = "channels_last"
+        return config
+    }
+
+    public override class func fromConfig(_ config: LayerConfig) throws -> Layer {
+        try config.require("data_format", "channels_last")
+        return Flatten(name: config.name)
     }
 }
 
@@ -21,14 +34,19 @@ public final class Reshape: Layer {
     }
 
     public override func outputShape(for inputShape: [Int]) throws -> [Int] {
-        let total = inputShape.reduce(1, *)
-        let known = targetShape.filter { $0 != -1 }.reduce(1, *)
         let unknown = targetShape.filter { $0 == -1 }.count
+        guard unknown <= 1, targetShape.allSatisfy({ $0 > 0 || $0 == -1 }) else {
+            throw KerasError.invalidArgument(
+                "Layer \"\(name)\": target_shape \(shapeString(targetShape)) must have positive sizes and at most one -1")
+        }
+        let known = try perSampleCount(targetShape.filter { $0 != -1 }, layer: name) ?? 0
+        // An input of unknown size leaves the inferred dimension unknown, as in Keras.
+        guard let total = try perSampleCount(inputShape, layer: name) else { return targetShape }
         var result = targetShape
-        if unknown == 1, known > 0, total % known == 0, let i = targetShape.firstIndex(of: -1) {
+        if unknown == 1, total % known == 0, let i = targetShape.firstIndex(of: -1) {
             result[i] = total / known
         }
-        guard unknown <= 1, result.allSatisfy({ $0 > 0 }), result.reduce(1, *) == total else {
+        guard result.allSatisfy({ $0 > 0 }), (unknown == 1 ? total % known == 0 : known == total) else {
             throw KerasError.incompatibleInput(
                 layer: name,
                 message: "total size of the new array must be unchanged, input_shape = \(shapeString(inputShape)), output_shape = \(shapeString(targetShape))")
@@ -40,6 +58,18 @@ public final class Reshape: Layer {
 
     public override func call(_ input: Tensor, training: Bool) throws -> Tensor {
         try input.reshaped([input.shape[0]] + outputShape(for: Array(input.shape.dropFirst())))
+    }
+
+    public override func getConfig() -> ConfigObject {
+        var config = super.getConfig()
+        config["target_shape"] = .array(targetShape.map { .int($0) })
+        return config
+    }
+
+    public override var buildConfig: ConfigObject? { nil }
+
+    public override class func fromConfig(_ config: LayerConfig) throws -> Layer {
+        Reshape(try config.ints("target_shape"), name: config.name)
     }
 }
 
@@ -58,6 +88,18 @@ public final class ActivationLayer: Layer {
     public override func build(inputShape: [Int]) throws { try activation.validate(layer: name) }
 
     public override func call(_ input: Tensor, training: Bool) throws -> Tensor { activation(input) }
+
+    public override func getConfig() -> ConfigObject {
+        var config = super.getConfig()
+        config["activation"] = .string(activation.name)
+        return config
+    }
+
+    public override var buildConfig: ConfigObject? { nil }
+
+    public override class func fromConfig(_ config: LayerConfig) throws -> Layer {
+        ActivationLayer(try config.activation("activation"), name: config.name)
+    }
 }
 
 /// Inverted dropout: in training, zeroes each value with probability `rate` and scales the
@@ -81,6 +123,20 @@ public final class Dropout: Layer {
     public override func call(_ input: Tensor, training: Bool) throws -> Tensor {
         guard training, rate > 0 else { return input }
         return try input * dropoutMask(input.shape, rate: rate)
+    }
+
+    public override func getConfig() -> ConfigObject {
+        var config = super.getConfig()
+        config.merge(["rate": .float(rate), "seed": nil, "noise_shape": nil])
+        return config
+    }
+
+    public override var buildConfig: ConfigObject? { nil }
+
+    public override class func fromConfig(_ config: LayerConfig) throws -> Layer {
+        try config.requireNull("noise_shape")
+        config.ignore("seed")
+        return Dropout(try config.float("rate"), name: config.name)
     }
 }
 

@@ -140,20 +140,22 @@ extension Model {
     }
 
     /// The weighted total loss and each output's loss, on the tape.
+    /// `extra` holds the layers' own losses (regularizers), which join the total as in Keras.
     func losses(_ outputs: [(output: Tensor, mask: Tensor?)], _ targets: [Tensor],
-                settings: CompiledSettings) throws -> (total: Tensor, perOutput: [Tensor]) {
+                settings: CompiledSettings, extra: Tensor? = nil) throws -> (total: Tensor, perOutput: [Tensor]) {
         let perOutput = try zip(settings.losses, zip(targets, outputs)).map { loss, pair in
             try loss(pair.0, pair.1.output, mask: pair.1.mask)
         }
         var total = perOutput[0] * settings.lossWeights[0]
         for o in perOutput.indices.dropFirst() { total = try total + perOutput[o] * settings.lossWeights[o] }
+        if let extra { total = try total + extra }
         return (total, perOutput)
     }
 
     /// One optimizer step on one batch; the losses are those before the update.
     func trainStep(_ x: [Tensor], _ y: [Tensor], settings: CompiledSettings) throws -> StepResult {
-        let outputs = try callWithMasks(x, training: true)
-        let (total, perOutput) = try losses(outputs, y, settings: settings)
+        let (outputs, extra) = try callCollectingLosses(x, training: true)
+        let (total, perOutput) = try losses(outputs, y, settings: settings, extra: extra)
         let variables = trainableWeights
         let grads = try gradients(of: total, wrt: variables)
         try withoutGradients { try settings.optimizer.apply(gradients: grads, to: variables) }
@@ -200,8 +202,8 @@ extension Model {
             for step in 0..<steps {
                 let range = (step * batchSize)..<Swift.min(n, (step + 1) * batchSize)
                 let xb = try x.map { try $0.slice(rows: range) }, yb = try y.map { try $0.slice(rows: range) }
-                let outputs = try callWithMasks(xb, training: false)
-                let (total, perOutput) = try losses(outputs, yb, settings: settings)
+                let (outputs, extra) = try callCollectingLosses(xb, training: false)
+                let (total, perOutput) = try losses(outputs, yb, settings: settings, extra: extra)
                 let result = StepResult(loss: total.item, outputLosses: perOutput.map(\.item),
                                         predictions: outputs.map(\.output), masks: outputs.map(\.mask))
                 totals.add(result, batchSize: range.count, targets: yb)
@@ -233,22 +235,32 @@ extension Model {
         // same outputs either way, so its batches run in such slices.
         let slice = isSamplewise ? Swift.min(batchSize, 64) : batchSize
         return try withoutGradients {
-            var outputs: [Tensor] = []
+            var parts: [[Tensor]] = []
             for step in 0..<steps {
                 let batchRange = (step * batchSize)..<Swift.min(n, (step + 1) * batchSize)
                 for first in stride(from: batchRange.lowerBound, to: batchRange.upperBound, by: slice) {
                     let range = first..<Swift.min(batchRange.upperBound, first + slice)
                     let part = try callWithMasks(try xp.map { try $0.slice(rows: range) }, training: false).map(\.output)
-                    if outputs.isEmpty { outputs = part.map { Tensor(uninitializedShape: [n] + Array($0.shape.dropFirst())) } }
-                    for (o, values) in part.enumerated() {
-                        let rowSize = values.count / Swift.max(range.count, 1)
-                        outputs[o].withMutableData { ($0 + range.lowerBound * rowSize).update(from: values.storage.pointer, count: values.count) }
-                    }
+                    if parts.isEmpty { parts = Array(repeating: [], count: part.count) }
+                    for (o, values) in part.enumerated() { parts[o].append(values) }
                 }
                 progress.update(step: step + 1, logs: [])
             }
-            return outputs
+            return try parts.enumerated().map { o, batches in try joinBatches(batches, output: o) }
         }
+    }
+
+    /// The batch outputs of `predict` joined along the batch axis, as Keras concatenates them
+    /// (a model may return more or fewer rows than it was given).
+    private func joinBatches(_ batches: [Tensor], output: Int) throws -> Tensor {
+        guard batches.count > 1 else { return batches[0] }
+        let first = batches[0]
+        for batch in batches where batch.rank == 0 || batch.rank != first.rank || batch.shape.dropFirst() != first.shape.dropFirst() {
+            let outputName = outputNames.indices.contains(output) ? " \"\(outputNames[output])\"" : ""
+            throw KerasError.invalidData(
+                "predict: the batch outputs of output\(outputName) of model \"\(name)\" have shapes \(shapeString(first.shape)) and \(shapeString(batch.shape)), which cannot be joined along the batch axis")
+        }
+        return try concatenate(batches, axis: 0)
     }
 
     // MARK: Checks shared by fit, evaluate and predict

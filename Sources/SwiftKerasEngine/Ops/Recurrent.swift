@@ -148,6 +148,12 @@ public func recurrent(
     return RecurrentResult(sequence: sequence, lastOutput: states[0], states: states)
 }
 
+/// Chunks of a recurrent op's batch for the thread pool: whole 8-row strips of the GEMM
+/// kernel, each running the whole sequence.
+func recurrentRowChunking(cell: RecurrentCell, batch: Int, steps: Int, units: Int) -> Chunking {
+    Chunking(items: batch, costPerItem: steps * units * cell.gateCount * units, multiple: 8)
+}
+
 /// Forward values saved for the backward pass, and both passes.
 private final class RecurrentTape: @unchecked Sendable {
     let cell: RecurrentCell
@@ -163,7 +169,7 @@ private final class RecurrentTape: @unchecked Sendable {
     var acts: TensorStorage
     /// LSTM: activation(c); GRU reset_after: the recurrent part of the candidate. steps x n x units.
     var extra: TensorStorage?
-    /// Chunks of the batch's rows, for both passes: whole 8-row strips of the GEMM kernel.
+    /// Chunks of the batch's rows, for both passes.
     let rowChunking: Chunking
 
     init(cell: RecurrentCell, batch: Int, steps: Int, features: Int, units: Int, goBackwards: Bool,
@@ -173,7 +179,7 @@ private final class RecurrentTape: @unchecked Sendable {
         self.goBackwards = goBackwards
         self.mask = mask
         self.dropMask = dropMask
-        rowChunking = Chunking(items: batch, costPerItem: steps * units * gates * units, multiple: 8)
+        rowChunking = recurrentRowChunking(cell: cell, batch: batch, steps: steps, units: units)
         hs = TensorStorage(uninitializedCount: (steps + 1) * batch * units)
         // Zeroed: masked rows never write their gates, and the backward GEMMs read them.
         acts = TensorStorage(repeating: 0, count: steps * batch * gates * units)
