@@ -264,7 +264,7 @@ struct Benchmark: ParsableCommand {
             throw ValidationError("--sequence-length: \(w.name) has no sequences")
         }
         let length = sequenceLength ?? w.sequenceLength ?? 0
-        if let threads { BLASThreads.set(threads) }
+        if let threads { try setNumThreads(threads) }
         setRandomSeed(seed)
         var rng = RandomGenerator(seed: seed)
         let fullSize = samples ?? w.samples
@@ -308,7 +308,7 @@ struct Benchmark: ParsableCommand {
             ("samples", String(n)),
             ("sequence_length", length > 0 ? String(length) : "null"),
             ("peak_rss_mb", jsonNumber(peakRSSMegabytes(), digits: 10)),
-            ("threads", String(BLASThreads.current)),
+            ("threads", String(numThreads)),
             ("kernel_path", jsonString(KernelPath.current.rawValue)),
             ("caches", "{\"l1d\": \(CacheSizes.current.l1Data), \"l2\": \(CacheSizes.current.l2), \"l3\": \(CacheSizes.current.l3), \"l3_shared_by\": \(CacheSizes.current.l3SharedBy), \"source\": \(jsonString(CacheSizes.current.source))}"),
             ("reduced", reduced ? "true" : "false"),

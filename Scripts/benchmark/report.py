@@ -54,7 +54,7 @@ TARGETS = {
     "lenet_predict1": ("throughput", 10.0), "lenet_predict256": ("throughput", 1.0),
 }
 
-ENV_VARS = ["OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
+ENV_VARS = ["SWIFTKERAS_KERNELS", "SWIFTKERAS_NUM_THREADS", "OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
             "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "TF_ENABLE_ONEDNN_OPTS"]
 
 
@@ -326,7 +326,8 @@ def render(args):
     threads = meta_record.get("threads")
     facts.append(("Threads", f"`--threads {threads}` on every side (SwiftKeras's thread count, TensorFlow's intra- and "
                   f"inter-op threads, `torch.set_num_threads`)" if threads else
-                  "each framework's default (SwiftKeras: " + ", ".join(map(str, distinct(swift_finals, "threads")))
+                  "each framework's default (SwiftKeras: `numThreads` " + ", ".join(map(str, distinct(swift_finals, "threads")))
+                  + ", the CPUs available to the process unless SWIFTKERAS_NUM_THREADS or OMP_NUM_THREADS is set"
                   + "; TensorFlow: " + "; ".join(f"intra-op {t['intra_op']}, inter-op {t['inter_op']}" for t in
                                                    map(json.loads, distinct(keras_finals, "threads")))
                   + " (0 = TensorFlow's own choice))"))

@@ -4,6 +4,15 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/// The number of CPUs this process may run on (its affinity mask, as sched_getaffinity
+/// reports it), or 0 when the mask cannot be read.
+int sk_affinity_cpu_count(void);
+
+/// How deep the calling thread is inside chunks of the thread pool (0 outside): a parallel
+/// loop started from inside a chunk runs on the calling thread alone.
+int sk_parallel_depth(void);
+void sk_set_parallel_depth(int depth);
+
 /// A spin-wait hint to the CPU (the `pause` instruction on x86).
 static inline void sk_spin_pause(void) {
 #if defined(__x86_64__) || defined(__i386__)
