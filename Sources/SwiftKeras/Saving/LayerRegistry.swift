@@ -69,6 +69,14 @@ public enum LayerRegistry {
         ("PReLU", PReLU.self),
         ("ELU", ELU.self),
         ("Softmax", Softmax.self),
+        ("Rescaling", Rescaling.self),
+        ("Normalization", Normalization.self),
+        ("Resizing", Resizing.self),
+        ("RandomFlip", RandomFlip.self),
+        ("RandomRotation", RandomRotation.self),
+        ("RandomZoom", RandomZoom.self),
+        ("RandomTranslation", RandomTranslation.self),
+        ("TextVectorization", TextVectorization.self),
     ]
 
     /// Keras's other spellings of the same classes.
