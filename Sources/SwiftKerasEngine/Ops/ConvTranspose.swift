@@ -52,7 +52,8 @@ public func conv2dTranspose(
     let out = Tensor.zeros([n, oh, ow, filters])
     let px = input.storage.pointer, pk = kernel.storage.pointer, po = out.storage.pointer
     let imageSize = oh * ow * filters
-    inParallelHalves(count: n, minimum: 2) { images, _ in
+    let chunking = Chunking(items: n, costPerItem: pixels * patch * c, maximumChunks: 32)
+    parallelFor(chunking) { images, _ in
         let cols = TensorStorage(uninitializedCount: pixels * patch)
         for image in images {
             // cols (pixels x patch) = x (pixels x C) · Kᵀ, K seen as (patch x C).
@@ -76,15 +77,17 @@ public func conv2dTranspose(
             grads[0] = try conv2d(grad.detached, kernel: kd, bias: nil, strides: strides, padding: padding, dilations: dilations)
         }
         if needs[1] {
-            let gk = Tensor.zeros(kd.shape)
-            let sums = HalfSums(into: gk.storage.pointer, count: kd.count)
-            inParallelHalves(count: n, minimum: 2) { images, part in
+            let gk = Tensor(uninitializedShape: kd.shape)
+            let summed = Chunking(items: n, costPerItem: pixels * patch * c, maximumChunks: 16)
+            let sums = ChunkSums(into: gk.storage.pointer, count: kd.count, chunks: summed.count)
+            parallelFor(summed) { images, chunk in
+                let partial = sums.zeroedPart(chunk)
                 let cols = TensorStorage(uninitializedCount: pixels * patch)
                 for image in images {
                     im2col(g, input: grad.storage.pointer, firstImage: image, imageCount: 1, cols: cols.pointer)
                     // dK (patch x C) += colsᵀ (patch x pixels) · x (pixels x C)
                     sgemm(transA: true, m: patch, n: c, k: pixels, a: cols.pointer, lda: patch,
-                          b: xd.storage.pointer + image * pixels * c, ldb: c, beta: 1, c: sums.part(part), ldc: c)
+                          b: xd.storage.pointer + image * pixels * c, ldb: c, beta: 1, c: partial, ldc: c)
                 }
             }
             sums.combine()

@@ -23,7 +23,8 @@ public func depthwiseConv2d(
     }
     let out = Tensor(uninitializedShape: [g.batch, g.outHeight, g.outWidth, width])
     let px = input.storage.pointer, pk = kernel.storage.pointer, po = out.storage.pointer
-    inParallelHalves(count: g.batch, minimum: 2) { images, _ in
+    let costPerImage = g.outPixelsPerImage * g.windowHeight * g.windowWidth * width
+    parallelFor(Chunking(items: g.batch, costPerItem: costPerImage, maximumChunks: 32)) { images, _ in
         forEachTap(g, images: images) { o, tapInput, tap, first in
             let dst = po + o * width
             if first {
@@ -45,10 +46,11 @@ public func depthwiseConv2d(
         var grads: [Tensor?] = Array(repeating: nil, count: needs.count)
         let pg = grad.storage.pointer, px = xd.storage.pointer, pk = kd.storage.pointer
         let gx: Tensor? = needs[0] ? Tensor.zeros(xd.shape) : nil
-        let gk: Tensor? = needs[1] ? Tensor.zeros(kd.shape) : nil
-        let kernelSums = gk.map { HalfSums(into: $0.storage.pointer, count: kd.count) }
-        inParallelHalves(count: g.batch, minimum: 2) { images, part in
-            let sums = kernelSums?.part(part)
+        let gk: Tensor? = needs[1] ? Tensor(uninitializedShape: kd.shape) : nil
+        let summed = Chunking(items: g.batch, costPerItem: 2 * costPerImage, maximumChunks: 16)
+        let kernelSums = gk.map { ChunkSums(into: $0.storage.pointer, count: kd.count, chunks: summed.count) }
+        parallelFor(summed) { images, chunk in
+            let sums = kernelSums?.zeroedPart(chunk)
             forEachTap(g, images: images) { o, tapInput, tap, _ in
                 guard let tapInput else { return }
                 let dy = pg + o * width
