@@ -81,15 +81,15 @@ int sk_gemm_row_block(void) {
 }
 
 void sk_conv2d_forward(const float *in, int images, int h, int w, int c, const float *weights, int kh, int kw,
-                       int f_count, int sh, int sw, int oh, int ow, float beta, bool relu, float *out) {
-    DISPATCH(conv2d_forward_avx512(in, images, h, w, c, weights, kh, kw, f_count, sh, sw, oh, ow, beta, relu, out),
-             conv2d_forward_avx2(in, images, h, w, c, weights, kh, kw, f_count, sh, sw, oh, ow, beta, relu, out));
+                       int f_count, int sh, int sw, int dh, int dw, int oh, int ow, float beta, bool relu, float *out) {
+    DISPATCH(conv2d_forward_avx512(in, images, h, w, c, weights, kh, kw, f_count, sh, sw, dh, dw, oh, ow, beta, relu, out),
+             conv2d_forward_avx2(in, images, h, w, c, weights, kh, kw, f_count, sh, sw, dh, dw, oh, ow, beta, relu, out));
 }
 
 void sk_conv2d_kernel_grad(const float *in, int images, int h, int w, int c, const float *dy, int kh, int kw,
-                           int f_count, int sh, int sw, int oh, int ow, float *dw) {
-    DISPATCH(conv2d_kernel_grad_avx512(in, images, h, w, c, dy, kh, kw, f_count, sh, sw, oh, ow, dw),
-             conv2d_kernel_grad_avx2(in, images, h, w, c, dy, kh, kw, f_count, sh, sw, oh, ow, dw));
+                           int f_count, int sh, int sw, int dh, int dw, int oh, int ow, float *dk) {
+    DISPATCH(conv2d_kernel_grad_avx512(in, images, h, w, c, dy, kh, kw, f_count, sh, sw, dh, dw, oh, ow, dk),
+             conv2d_kernel_grad_avx2(in, images, h, w, c, dy, kh, kw, f_count, sh, sw, dh, dw, oh, ow, dk));
 }
 
 void sk_sigmoid(float *values, int count) { DISPATCH(sigmoid_avx512(values, count), sigmoid_avx2(values, count)); }
