@@ -21,6 +21,10 @@ open class Model {
     var graph: FunctionalGraph?
     /// This model seen as a layer of an enclosing model (held by that model's graph).
     weak var layerView: ModelLayer?
+    /// Set (by a callback) to end fit after the current batch (Keras's `stop_training`).
+    public var stopTraining = false
+    /// The epoch fit starts from, when a callback restored a backup (BackupAndRestore).
+    var resumeEpoch: Int?
 
     public init(name: String?) {
         self.name = name ?? LayerNames.unique(String(describing: type(of: self)))
