@@ -178,13 +178,12 @@ extension Model {
         return (total, perOutput)
     }
 
-    /// The losses, predictions and metric weights of one batch.
-    private func stepResult(_ outputs: [(output: Tensor, mask: Tensor?)], loss: Tensor, perOutput: [Tensor],
-                            sampleWeights: [Tensor?]) throws -> StepResult {
-        let weights = try outputs.indices.map { o in
-            let prediction = outputs[o].output
-            return try rowWeights(mask: outputs[o].mask, sampleWeight: sampleWeights[o],
-                                  rows: prediction.count / Swift.max(prediction.shape.last ?? 1, 1))
+    /// The losses, predictions and metric weights of one batch. As in Keras, sample weights
+    /// weigh the loss but not the compiled metrics (Keras's `metrics`, not `weighted_metrics`):
+    /// metrics only leave out masked steps.
+    private func stepResult(_ outputs: [(output: Tensor, mask: Tensor?)], loss: Tensor, perOutput: [Tensor]) throws -> StepResult {
+        let weights = try outputs.map { output, mask in
+            try rowWeights(mask: mask, sampleWeight: nil, rows: output.count / Swift.max(output.shape.last ?? 1, 1))
         }
         return StepResult(loss: loss.item, outputLosses: perOutput.map(\.item),
                           predictions: outputs.map(\.output.detached), rowWeights: weights)
@@ -197,14 +196,14 @@ extension Model {
         let variables = trainableWeights
         let grads = try gradients(of: total, wrt: variables)
         try withoutGradients { try settings.optimizer.apply(gradients: grads, to: variables) }
-        return try stepResult(outputs, loss: total, perOutput: perOutput, sampleWeights: batch.sampleWeights)
+        return try stepResult(outputs, loss: total, perOutput: perOutput)
     }
 
     /// The losses and predictions of one batch in inference mode (run without gradients).
     func testStep(_ batch: Batch, settings: CompiledSettings) throws -> StepResult {
         let outputs = try callWithMasks(batch.x, training: false)
         let (total, perOutput) = try losses(outputs, batch.y, sampleWeights: batch.sampleWeights, settings: settings)
-        return try stepResult(outputs, loss: total, perOutput: perOutput, sampleWeights: batch.sampleWeights)
+        return try stepResult(outputs, loss: total, perOutput: perOutput)
     }
 
     /// One optimizer step on one batch (Keras's `train_on_batch`): the loss before the

@@ -6,8 +6,8 @@
 protocol StreamingMetric {
     /// The name in logs ("accuracy", "precision").
     var name: String { get }
-    /// Adds one batch. `rowWeights` has one weight per prediction row (the sample weights
-    /// times the mask of padded timesteps), or is nil when every row weighs 1.
+    /// Adds one batch. `rowWeights` has one weight per prediction row (0 for padded
+    /// timesteps; sample weights, for a weighted metric), or is nil when every row weighs 1.
     mutating func update(yTrue: Tensor, yPred: Tensor, rowWeights: Tensor?)
     /// The value over everything added so far.
     var result: Float { get }
@@ -62,7 +62,7 @@ struct StepResult {
     let loss: Float
     let outputLosses: [Float]
     let predictions: [Tensor]
-    /// Per output: sample weights times the mask of padded steps, one per prediction row.
+    /// Per output: the weight of each prediction row in the metrics (the mask of padded steps).
     let rowWeights: [Tensor?]
 }
 
