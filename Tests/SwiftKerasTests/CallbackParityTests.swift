@@ -104,7 +104,7 @@ import Testing
             let model = try Self.classifier(fixture["weights"])
             try model.fit(x, y, batchSize: 4, epochs: epochs, verbose: 0, callbacks: before + [logger],
                           validationData: validate ? validation : nil, shuffle: false, initialEpoch: initialEpoch)
-            return String(decoding: try #require(try FileWriting.read(logger.filename)), as: UTF8.self)
+            return String(decoding: try #require(try Files.read(logger.filename)), as: UTF8.self)
         }
         let path = folder.path + "/log.csv"
         expectSameCSV(try run(CSVLogger(path), epochs: 3), try #require(files["validation"]), "validation")

@@ -22,10 +22,10 @@ public final class CSVLogger: Callback {
         guard separator.count == 1, separator != "\"", separator != "\r", separator != "\n" else {
             throw KerasError.invalidArgument("CSVLogger: separator must be a single character other than a quote or line end, received \"\(separator)\"")
         }
-        content = append ? try FileWriting.read(filename) ?? [] : []
+        content = append ? try Files.read(filename) ?? [] : []
         writeHeader = content.isEmpty || content.first == UInt8(ascii: "\n") || content.first == UInt8(ascii: "\r")
         keys = nil
-        try FileWriting.writeAtomically(content, to: filename)
+        try AtomicFile.write(content, to: filename)
     }
 
     public override func onEpochEnd(_ epoch: Int, logs: inout Logs) throws {
@@ -40,7 +40,7 @@ public final class CSVLogger: Callback {
             appendRow(["epoch"] + columns)
         }
         appendRow(["\(epoch)"] + columns.map { key in logs[key].map { pythonFloat(Double($0)) } ?? "NA" })
-        try FileWriting.writeAtomically(content, to: filename)
+        try AtomicFile.write(content, to: filename)
     }
 
     /// One row as Python's csv module writes it (excel dialect, minimal quoting).

@@ -67,7 +67,12 @@ open class Layer {
 
     /// Builds from a per-sample input shape if not built yet, checking it first.
     public func buildIfNeeded(inputShape: [Int]) throws {
-        try inputSpec().check(shape: [nil] + inputShape.map { Optional($0) }, layer: name)
+        // -1 is an unknown dimension (Keras's None); other negative sizes are not shapes.
+        if let negative = inputShape.first(where: { $0 < -1 }) {
+            throw KerasError.incompatibleInput(
+                layer: name, message: "negative dimensions are not allowed, received input shape \(shapeString([nil] + inputShape.map { Optional($0) })) (dimension \(negative))")
+        }
+        try inputSpec().check(shape: [nil] + inputShape.map { $0 < 0 ? nil : $0 }, layer: name)
         guard !isBuilt else { return }
         try build(inputShape: inputShape)
         builtInputShape = inputShape
@@ -84,6 +89,17 @@ open class Layer {
     @discardableResult
     public func addWeight(name weightName: String, shape: [Int], initializer: Initializer,
                           trainable: Bool = true) throws -> Variable {
+        // An unknown input dimension (-1) must not become a weight size, as in Keras.
+        guard shape.allSatisfy({ $0 >= 0 }) else {
+            throw KerasError.invalidArgument(
+                "Layer \"\(name)\": shapes used to initialize variables must be fully-defined (no None dimensions). Received: shape=\(shapeString(shape.map { $0 < 0 ? nil : $0 })) for variable path='\(name)/\(weightName)'")
+        }
+        do {
+            _ = try Tensor.elementCount(of: shape, op: "\(name)/\(weightName)")
+        } catch {
+            throw KerasError.invalidArgument(
+                "Layer \"\(name)\": weight \"\(weightName)\" of shape \(shapeString(shape)) is too large: more than \(Tensor.maximumElementCount) elements")
+        }
         var rng = GlobalRandom.makeGenerator()
         let variable = Variable(try initializer.make(shape, using: &rng), name: "\(name)/\(weightName)", trainable: trainable)
         ownWeights.append(variable)

@@ -58,7 +58,7 @@ public final class Conv2D: Layer {
         try inputSpec().check(shape: [nil] + inputShape.map { Optional($0) }, layer: name)
         let (h, _) = WindowGeometry.outputSize(inputShape[0], kernelSize.0, strides.0, padding)
         let (w, _) = WindowGeometry.outputSize(inputShape[1], kernelSize.1, strides.1, padding)
-        guard h > 0, w > 0 else {
+        guard h != 0, w != 0 else {  // -1: unknown input size, unknown output size
             throw KerasError.incompatibleInput(
                 layer: name,
                 message: "a \(kernelSize.0)x\(kernelSize.1) kernel with \(padding.rawValue) padding does not fit an input of shape \(shapeString([nil] + inputShape.map { Optional($0) }))")

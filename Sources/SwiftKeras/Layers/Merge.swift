@@ -155,9 +155,13 @@ public final class RepeatVector: Layer {
 
     public override func inputSpec() -> InputSpec { InputSpec(ndim: 2) }
 
+    public override func build(inputShape: [Int]) throws {
+        guard n > 0 else { throw KerasError.invalidArgument("Layer \"\(name)\": n must be positive, received \(n)") }
+    }
+
     public override func outputShape(for inputShape: [Int]) throws -> [Int] {
         try inputSpec().check(shape: [nil] + inputShape.map { Optional($0) }, layer: name)
-        guard n > 0 else { throw KerasError.invalidArgument("Layer \"\(name)\": n must be positive, received \(n)") }
+        try build(inputShape: inputShape)
         return [n] + inputShape
     }
 

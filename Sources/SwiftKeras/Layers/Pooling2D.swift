@@ -21,7 +21,7 @@ public class Pooling2D: Layer {
         }
         let (h, _) = WindowGeometry.outputSize(inputShape[0], poolSize.0, strides.0, padding)
         let (w, _) = WindowGeometry.outputSize(inputShape[1], poolSize.1, strides.1, padding)
-        guard h > 0, w > 0 else {
+        guard h != 0, w != 0 else {  // -1: unknown input size, unknown output size
             throw KerasError.incompatibleInput(
                 layer: name, message: "pool size \(poolSize) does not fit an input of shape \(shapeString([nil] + inputShape.map { Optional($0) }))")
         }

@@ -4,7 +4,9 @@ public final class Flatten: Layer {
 
     public override func inputSpec() -> InputSpec { InputSpec(minNdim: 1) }
 
-    public override func outputShape(for inputShape: [Int]) throws -> [Int] { [inputShape.reduce(1, *)] }
+    public override func outputShape(for inputShape: [Int]) throws -> [Int] {
+        [try perSampleCount(inputShape, layer: name) ?? -1]
+    }
 
     public override func call(_ input: Tensor, training: Bool) throws -> Tensor {
         try input.reshaped([input.shape[0], input.shape.dropFirst().reduce(1, *)])
@@ -21,14 +23,19 @@ public final class Reshape: Layer {
     }
 
     public override func outputShape(for inputShape: [Int]) throws -> [Int] {
-        let total = inputShape.reduce(1, *)
-        let known = targetShape.filter { $0 != -1 }.reduce(1, *)
         let unknown = targetShape.filter { $0 == -1 }.count
+        guard unknown <= 1, targetShape.allSatisfy({ $0 > 0 || $0 == -1 }) else {
+            throw KerasError.invalidArgument(
+                "Layer \"\(name)\": target_shape \(shapeString(targetShape)) must have positive sizes and at most one -1")
+        }
+        let known = try perSampleCount(targetShape.filter { $0 != -1 }, layer: name) ?? 0
+        // An input of unknown size leaves the inferred dimension unknown, as in Keras.
+        guard let total = try perSampleCount(inputShape, layer: name) else { return targetShape }
         var result = targetShape
-        if unknown == 1, known > 0, total % known == 0, let i = targetShape.firstIndex(of: -1) {
+        if unknown == 1, total % known == 0, let i = targetShape.firstIndex(of: -1) {
             result[i] = total / known
         }
-        guard unknown <= 1, result.allSatisfy({ $0 > 0 }), result.reduce(1, *) == total else {
+        guard result.allSatisfy({ $0 > 0 }), (unknown == 1 ? total % known == 0 : known == total) else {
             throw KerasError.incompatibleInput(
                 layer: name,
                 message: "total size of the new array must be unchanged, input_shape = \(shapeString(inputShape)), output_shape = \(shapeString(targetShape))")

@@ -95,9 +95,12 @@ open class Model {
     public func build(inputShape: [Int]) throws -> [Int] { try build(inputShapes: [inputShape])[0] }
 
     /// Builds from the declared input shapes, as Keras builds a Sequential whose first
-    /// layer has `input_shape` as soon as layers are added.
-    func buildFromDeclaredShape() {
-        if !isBuilt, let shapes = inputShapes { _ = try? build(inputShapes: shapes) }
+    /// layer has `input_shape` as soon as layers are added; returns why that failed, if it did.
+    @discardableResult
+    func buildFromDeclaredShape() -> (any Error)? {
+        guard !isBuilt, let shapes = inputShapes else { return nil }
+        do { try build(inputShapes: shapes) } catch { return error }
+        return nil
     }
 
     // MARK: Weights

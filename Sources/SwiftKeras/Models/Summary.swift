@@ -12,8 +12,9 @@ extension Model {
     /// is min(88, or 108 with four columns, terminal columns - 4), where the columns are
     /// $COLUMNS on a terminal and 80 otherwise.
     public func summaryText(lineLength: Int? = nil) -> String {
-        buildFromDeclaredShape()
+        let buildError = buildFromDeclaredShape()
         var text = "Model: \"\(name)\"\n"
+        if let buildError, !isBuilt { return text + "This model cannot be built: \(buildError)\n" }
         guard isBuilt else {
             return text + "This model has not yet been built. Build the model first by calling build() or by calling the model on a batch of data, or give the first layer an inputShape.\n"
         }
@@ -45,7 +46,10 @@ extension Model {
                  i < shapes.count ? symbolicShapeString(shapes[i]) : "?", groupedThousands(layer.countParams())]
             }
         }
-        let width = lineLength ?? Swift.min(widest, terminalColumns() - 4)
+        // Narrower than 20 (30 with four columns), a column would have no room for a
+        // character; wider than 10,000, the rules alone would take megabytes.
+        let requested = lineLength ?? Swift.min(widest, terminalColumns() - 4)
+        let width = Swift.min(Swift.max(requested, headers.count == 4 ? 30 : 20), 10_000)
         // Column separators fall at the Keras positions, the last one a cell earlier, as
         // Keras's table renderer fits the borders in.
         let cuts = positions.dropLast().map { Int(Double(width) * $0) }
@@ -126,7 +130,7 @@ func groupedThousands(_ n: Int) -> String {
 
 /// Float32 parameter memory in Keras's units: "2.53 MB", "0.00 B".
 func memorySize(_ params: Int) -> String {
-    var size = Double(params * 4)
+    var size = Double(params) * 4
     for unit in ["B", "KB", "MB", "GB", "TB"] {
         if size / 1024 < 1 { return formatFixed(size, decimals: 2) + " " + unit }
         size /= 1024

@@ -285,8 +285,6 @@ extension Model {
         let xp = try adapt(x, caller: "predict")
         try checkFinite(xp, name: "x", caller: "predict")
         var batches = EpochIterator(ArrayBatches(x: xp, batchSize: batchSize), stepsPerEpoch: steps)
-        let available = xp[0].shape[0]
-        let n = steps.map { $0 < batchCount(samples: available, batchSize: batchSize) ? $0 * batchSize : available } ?? available
         let list = CallbackList(callbacks, addProgressBar: verbose != 0, model: self,
                                 params: CallbackParams(verbose: verbose, epochs: 1, steps: batches.steps))
         // Only callbacks other than the progress bar look at each batch's outputs.
@@ -297,25 +295,21 @@ extension Model {
         let slice = isSamplewise ? Swift.min(batchSize, 64) : batchSize
         try list.onPredictBegin()
         let outputs: [Tensor] = try withoutGradients {
-            var outputs: [Tensor] = []
-            var done = 0
+            var parts: [[Tensor]] = []
             try batches.runEpoch { step, batch in
                 try list.onPredictBatchBegin(step)
+                let firstPart = parts.first?.count ?? 0
                 for first in stride(from: 0, to: batch.size, by: slice) {
                     let range = first..<Swift.min(batch.size, first + slice)
                     let part = try callWithMasks(try batch.x.map { try $0.slice(rows: range) }, training: false).map(\.output)
-                    if outputs.isEmpty { outputs = part.map { Tensor(uninitializedShape: [n] + Array($0.shape.dropFirst())) } }
-                    for (o, values) in part.enumerated() {
-                        let rowSize = values.count / Swift.max(range.count, 1)
-                        outputs[o].withMutableData { ($0 + (done + first) * rowSize).update(from: values.storage.pointer, count: values.count) }
-                    }
+                    if parts.isEmpty { parts = Array(repeating: [], count: part.count) }
+                    for (o, values) in part.enumerated() { parts[o].append(values) }
                 }
-                let rows = done..<(done + batch.size)
-                done += batch.size
-                try list.onPredictBatchEnd(step, outputs: passOutputs ? try outputs.map { try $0.slice(rows: rows) } : [])
+                let batchOutputs = passOutputs ? try parts.enumerated().map { o, done in try joinBatches(Array(done[firstPart...]), output: o) } : []
+                try list.onPredictBatchEnd(step, outputs: batchOutputs)
                 return true
             }
-            return outputs
+            return try parts.enumerated().map { o, batches in try joinBatches(batches, output: o) }
         }
         try list.onPredictEnd()
         return outputs
@@ -343,6 +337,19 @@ extension Model {
             try checkFinite(weights, what: what, caller: caller)
         }
         return given.count == outputs ? given : Array(repeating: given[0], count: outputs)
+    }
+
+    /// The batch outputs of `predict` joined along the batch axis, as Keras concatenates them
+    /// (a model may return more or fewer rows than it was given).
+    private func joinBatches(_ batches: [Tensor], output: Int) throws -> Tensor {
+        guard batches.count > 1 else { return batches[0] }
+        let first = batches[0]
+        for batch in batches where batch.rank == 0 || batch.rank != first.rank || batch.shape.dropFirst() != first.shape.dropFirst() {
+            let outputName = outputNames.indices.contains(output) ? " \"\(outputNames[output])\"" : ""
+            throw KerasError.invalidData(
+                "predict: the batch outputs of output\(outputName) of model \"\(name)\" have shapes \(shapeString(first.shape)) and \(shapeString(batch.shape)), which cannot be joined along the batch axis")
+        }
+        return try concatenate(batches, axis: 0)
     }
 
     // MARK: Checks shared by fit, evaluate and predict

@@ -75,14 +75,7 @@ public struct Loss: Sendable, Hashable, ExpressibleByStringLiteral, CustomString
                 throw KerasError.invalidData(
                     "sparse_categorical_crossentropy: labels of shape \(shapeString(y.shape)) do not fit predictions of shape \(shapeString(predictionShape)); expected integer labels of shape \(shapeString(expected))")
             }
-            let p = y.storage.pointer
-            for i in 0..<y.count {
-                let label = p[i]
-                guard label >= 0, label < Float(classes), label == label.rounded() else {
-                    throw KerasError.invalidData(
-                        "sparse_categorical_crossentropy: received a label value of \(label) at index \(i), which is outside the valid range of [0, \(classes)) or not an integer")
-                }
-            }
+            try checkSparseLabels(y, classes: classes)
         default:
             let sameSize = y.count / Swift.max(y.shape.first ?? 1, 1) == predictionShape.dropFirst().reduce(1, *)
             guard sameSize, y.shape.dropFirst().reduce(1, *) == predictionShape.dropFirst().reduce(1, *) else {
@@ -201,13 +194,28 @@ func softmaxCrossentropy(logits: Tensor, targets: Tensor) throws -> Tensor {
     }
 }
 
+/// Throws unless every label is an integer in [0, classes): the labels index into the rows
+/// of the predictions, in the loss and in its gradient.
+func checkSparseLabels(_ labels: Tensor, classes: Int) throws {
+    let p = labels.storage.pointer
+    for i in 0..<labels.count {
+        let label = p[i]
+        guard label >= 0, label < Float(classes), label == label.rounded() else {
+            throw KerasError.invalidData(
+                "sparse_categorical_crossentropy: received a label value of \(label) at index \(i), which is outside the valid range of [0, \(classes)) or not an integer")
+        }
+    }
+}
+
 /// Per row: -log_softmax(z)[label], with the fused gradient softmax(z) - onehot(label).
 func sparseSoftmaxCrossentropy(logits: Tensor, labels: Tensor) throws -> Tensor {
     let width = logits.shape.last ?? 1
     let rows = logits.count / Swift.max(width, 1)
     guard labels.count == rows else {
-        throw KerasError.invalidData("sparse labels: \(labels.count) labels for \(rows) predictions")
+        throw KerasError.invalidData(
+            "sparse_categorical_crossentropy: \(labels.count) labels (shape \(shapeString(labels.shape))) for \(rows) predictions (shape \(shapeString(logits.shape)))")
     }
+    try checkSparseLabels(labels, classes: width)
     let logProbs = logits.softmaxKernel(log: true)
     let out = Tensor(uninitializedShape: [rows])
     for r in 0..<rows { out.storage.pointer[r] = -logProbs.storage.pointer[r * width + Int(labels.storage.pointer[r])] }

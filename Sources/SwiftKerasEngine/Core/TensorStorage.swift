@@ -13,7 +13,9 @@ public final class TensorStorage: @unchecked Sendable {
     /// Uninitialized storage; callers write every element before reading.
     public init(uninitializedCount count: Int) {
         self.count = count
-        byteCount = (max(count, 1) * MemoryLayout<Float>.stride + 63) & ~63
+        // Exactly the bytes asked for (64-byte aligned): AddressSanitizer then catches an access
+        // one element past the end, which padding to a multiple of 64 would hide.
+        byteCount = max(count, 1) * MemoryLayout<Float>.stride
         let raw = BufferPool.take(byteCount) ?? BufferPool.allocate(byteCount)
         pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
     }

@@ -34,14 +34,20 @@ public struct WindowGeometry: Sendable, Equatable {
         outHeight = oh; outWidth = ow; padTop = pt; padLeft = pl
     }
 
-    /// Output length and leading pad along one axis, by TensorFlow's rules.
+    /// Output length and leading pad along one axis, by TensorFlow's rules, for a positive
+    /// window and stride. An unknown input length (negative: Keras's None) gives an unknown
+    /// output length, -1. The arithmetic cannot overflow, whatever the sizes.
     public static func outputSize(_ input: Int, _ window: Int, _ stride: Int, _ padding: Padding) -> (Int, Int) {
+        guard input >= 0 else { return (-1, 0) }
+        guard window > 0, stride > 0 else { return (0, 0) }
         switch padding {
         case .valid:
             return (input >= window ? (input - window) / stride + 1 : 0, 0)
         case .same:
-            let out = (input + stride - 1) / stride
-            let total = max((out - 1) * stride + window - input, 0)
+            let out = input / stride + (input % stride == 0 ? 0 : 1)
+            // (out - 1) * stride < input, so the window's overhang past the input's end is
+            // window - (input - (out - 1) * stride), computed without leaving Int's range.
+            let total = max(window - (input - (out - 1) * stride), 0)
             return (out, total / 2)
         }
     }

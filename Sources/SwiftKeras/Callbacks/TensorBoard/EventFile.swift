@@ -15,7 +15,7 @@ final class EventFile {
 
     /// Creates the folder and the file, and writes the file-version event.
     init(directory: String) throws {
-        try FileWriting.makeDirectories(directory)
+        try Files.makeDirectories(directory)
         let now = wallTime()
         var host = [CChar](repeating: 0, count: 256)
         gethostname(&host, host.count - 1)

@@ -1,36 +1,8 @@
 import Glibc
 
-/// Files that callbacks write: whole files replaced atomically (written beside the target,
-/// fsync'd, renamed over it), so a crash leaves the old file or the new one, never half.
-enum FileWriting {
-    /// Replaces (or creates) `path` with `bytes`.
-    static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
-        let temporary = path + ".tmp-\(getpid())"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw failure(path, "cannot be created") }
-        var written = 0
-        while written < bytes.count {
-            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, bytes.count - written) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else {
-                close(fd)
-                unlink(temporary)
-                throw failure(path, "write failed")
-            }
-            written += n
-        }
-        guard fsync(fd) == 0, close(fd) == 0 else {
-            unlink(temporary)
-            throw failure(path, "could not be flushed to disk")
-        }
-        guard rename(temporary, path) == 0 else {
-            let reason = failure(path, "could not be replaced")
-            unlink(temporary)
-            throw reason
-        }
-        syncDirectory(of: path)
-    }
-
+/// The file-system operations callbacks need besides writing (which goes through
+/// `AtomicFile`): reading a file whole, making and removing folders.
+enum Files {
     /// The contents of `path`, or nil when it does not exist.
     static func read(_ path: String) throws -> [UInt8]? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
@@ -88,12 +60,6 @@ enum FileWriting {
         } else {
             guard unlink(path) == 0 else { throw failure(path, "cannot be removed") }
         }
-    }
-
-    private static func syncDirectory(of path: String) {
-        let folder = directory(of: path)
-        let fd = open(folder.isEmpty ? "." : folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if fd >= 0 { fsync(fd); close(fd) }
     }
 
     private static func failure(_ path: String, _ what: String) -> KerasError {
