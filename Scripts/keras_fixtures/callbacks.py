@@ -326,6 +326,18 @@ def tensorboard_case():
     return out
 
 
+def file_name_template_cases():
+    """ModelCheckpoint's file paths: Python's str.format of epoch, batch and the logs."""
+    logs = {k: float(np.float32(v)) for k, v in
+            {"val_loss": 0.123456, "loss": 1.5, "accuracy": 0.98765, "val_accuracy": -0.5}.items()}
+    templates = ["weights.{epoch:02d}-{val_loss:.2f}.keras", "model_{epoch}_{loss:.4f}.keras",
+                 "ckpt-{epoch:03d}-{batch:04d}.weights.h5", "{{literal}}-{accuracy:.1%}.keras",
+                 "m-{val_loss:.3e}.keras", "m-{val_loss}.keras", "m-{val_loss:g}.keras", "m-{epoch:5d}.keras",
+                 "m-{val_accuracy:08.3f}.keras", "m-{loss:.3g}-{accuracy:.2}.keras"]
+    return [{"template": t, "epoch": 7, "batch": 12, "logs": logs, "path": t.format(epoch=7, batch=12, **logs)}
+            for t in templates]
+
+
 def make_callbacks():
     return {
         "hook_order": hook_order_case(),
@@ -337,4 +349,5 @@ def make_callbacks():
         "weighted": weighted_case(),
         "epochs_and_steps": epochs_and_steps_case(),
         "tensorboard": tensorboard_case(),
+        "file_name_templates": file_name_template_cases(),
     }

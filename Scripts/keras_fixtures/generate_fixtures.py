@@ -7,7 +7,7 @@ Usage:
 OUTPUT_DIR defaults to Tests/SwiftKerasTests/Fixtures relative to the repository
 root (two levels above this script). The script only uses Keras's public API on
 the TensorFlow backend (exception: the deprecated Keras 1 text Tokenizer, which
-Keras 3 only ships as keras.src.legacy.preprocessing.text) and writes eight
+Keras 3 only ships as keras.src.legacy.preprocessing.text) and writes nine
 JSON files:
 
     layers.json       forward pass + gradients of single layers
@@ -21,6 +21,9 @@ JSON files:
     functional.json   functional-API models: summaries (with "Connected to"),
                       merge/shape layers, a two-output training step and a
                       seq2seq predict + training step
+    callbacks.json    callbacks, learning-rate schedules, class/sample weights
+                      and the fit arguments that come with them, TensorBoard
+                      event files (written by callbacks.py)
 
 Array encoding used everywhere:
     {"shape": [d0, d1, ...], "data": [flat row-major values as floats]}
@@ -45,6 +48,9 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 import keras  # noqa: E402
 from keras import layers  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import callbacks  # noqa: E402  (Scripts/keras_fixtures/callbacks.py)
 
 GLOBAL_SEED = 1234
 np.random.seed(GLOBAL_SEED)
@@ -1367,6 +1373,7 @@ def main():
     write_json(out_dir, "recurrent.json", make_recurrent_cases())
     write_json(out_dir, "text.json", make_text())
     write_json(out_dir, "functional.json", make_functional(), sections=True)
+    write_json(out_dir, "callbacks.json", callbacks.make_callbacks(), sections=True)
 
 
 if __name__ == "__main__":

@@ -237,6 +237,24 @@ import Testing
     }
 }
 
+extension CallbackParityTests {
+    @Test func fileNameTemplatesFormatAsPython() throws {
+        let cases = try #require(try Fixtures.loadObject("callbacks")["file_name_templates"] as? [[String: Any]])
+        for fixture in cases {
+            let template = try FileNameTemplate(try #require(fixture["template"] as? String), owner: "ModelCheckpoint")
+            var logs = Logs()
+            for (key, value) in try #require(fixture["logs"] as? [String: Double]).sorted(by: { $0.key < $1.key }) { logs[key] = Float(value) }
+            let path = try template.format(integers: ["epoch": try #require(fixture["epoch"] as? Int), "batch": try #require(fixture["batch"] as? Int)],
+                                           logs: logs, owner: "ModelCheckpoint")
+            #expect(path == fixture["path"] as? String)
+        }
+        #expect(throws: KerasError.self) { try FileNameTemplate("w.{epoch:02q}.keras", owner: "ModelCheckpoint") }
+        #expect(throws: KerasError.self) { try FileNameTemplate("w.{epoch.keras", owner: "ModelCheckpoint") }
+        let missing = try FileNameTemplate("w.{val_los:.2f}.keras", owner: "ModelCheckpoint")
+        #expect(throws: KerasError.self) { try missing.format(integers: ["epoch": 1], logs: ["val_loss": 1], owner: "ModelCheckpoint") }
+    }
+}
+
 /// Records every hook as Keras's recorder in the generator does: "name index [keys]".
 final class HookRecorder: Callback {
     private(set) var events: [String] = []
