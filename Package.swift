@@ -18,15 +18,25 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // .npz archives (zip) and CSV files.
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
+        .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
     ],
     targets: [
-        // C libraries from the system: OpenBLAS (cblas + LAPACKE) and zlib.
+        // C libraries from the system: OpenBLAS (cblas + LAPACKE). zlib's module, CZlib, comes
+        // with ZIPFoundation (a second module map of that name would clash with it).
         .systemLibrary(
             name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]),
+        // Image codecs from the system: libpng, and libjpeg-turbo's TurboJPEG API.
         .systemLibrary(
-            name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
-            providers: [.apt(["zlib1g-dev"])]),
+            name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng",
+            providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(
+            name: "CTurboJPEG", path: "Sources/CTurboJPEG", pkgConfig: "libturbojpeg",
+            providers: [.apt(["libturbojpeg0-dev"])]),
+        // libpng reports errors by longjmp, which Swift cannot catch: a small C layer does.
+        .target(name: "CImageCodecs", dependencies: ["CPNG"]),
 
         // Hand-written C kernels (AVX-512, chosen at run time).
         .target(name: "CKernels"),
@@ -34,7 +44,12 @@ let package = Package(
         .target(name: "SwiftKerasEngine", dependencies: ["COpenBLAS", "CKernels"]),
         // Layers, models, losses, optimizers, training, data.
         .target(
-            name: "SwiftKeras", dependencies: ["SwiftKerasEngine", "CZlib"],
+            name: "SwiftKeras",
+            dependencies: [
+                "SwiftKerasEngine", "CImageCodecs", "CTurboJPEG",
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+                .product(name: "CSV", package: "CSV.swift"),
+            ],
             exclude: ["Datasets/Data"]),
     ] + examples.map(example) + [
         .testTarget(name: "SwiftKerasEngineTests", dependencies: ["SwiftKerasEngine"]),

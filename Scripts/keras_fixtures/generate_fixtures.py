@@ -49,8 +49,8 @@ import tensorflow as tf  # noqa: E402
 import keras  # noqa: E402
 from keras import layers  # noqa: E402
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import callbacks  # noqa: E402  (Scripts/keras_fixtures/callbacks.py)
+import data  # noqa: E402  (NumPy files, images, folders, preprocessing layers: data.py)
+import callbacks  # noqa: E402  (callbacks, schedules, fit arguments: callbacks.py)
 
 GLOBAL_SEED = 1234
 np.random.seed(GLOBAL_SEED)
@@ -1374,6 +1374,12 @@ def main():
     write_json(out_dir, "text.json", make_text())
     write_json(out_dir, "functional.json", make_functional(), sections=True)
     write_json(out_dir, "callbacks.json", callbacks.make_callbacks(), sections=True)
+    import saving  # noqa: E402  (saving fixtures build on the files above)
+    saving.write(out_dir)
+    data.main(out_dir)
+    # The newer layers, regularizers and constraints: their own module and files.
+    import layers_more
+    layers_more.write_all(out_dir)
 
 
 if __name__ == "__main__":

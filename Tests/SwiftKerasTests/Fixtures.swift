@@ -56,60 +56,14 @@ func pair(_ any: Any?) -> (Int, Int)? {
     return (values[0], values[1])
 }
 
-/// The Swift layer for a fixture's Keras class name and config.
+/// The Swift layer for a fixture's Keras class name and config, built through the layer
+/// registry as loading a saved model builds it. (The fixtures write a wrapper's inner layer
+/// as {"class": ..., "config": ...}; Keras's serialized form says "class_name".)
 func makeLayer(_ className: String, _ config: [String: Any]) throws -> Layer {
-    let activation = Activation(name: config["activation"] as? String ?? "linear")
-    let padding = Padding(rawValue: config["padding"] as? String ?? "valid") ?? .valid
-    switch className {
-    case "Dense":
-        return Dense(try #require(config["units"] as? Int), activation: activation,
-                     useBias: config["use_bias"] as? Bool ?? true)
-    case "Conv2D":
-        return Conv2D(filters: try #require(config["filters"] as? Int), kernelSize: try #require(pair(config["kernel_size"])),
-                      strides: pair(config["strides"]) ?? (1, 1), padding: padding, activation: activation,
-                      useBias: config["use_bias"] as? Bool ?? true)
-    case "MaxPooling2D":
-        return MaxPooling2D(poolSize: try #require(pair(config["pool_size"])), strides: pair(config["strides"]), padding: padding)
-    case "AveragePooling2D":
-        return AveragePooling2D(poolSize: try #require(pair(config["pool_size"])), strides: pair(config["strides"]), padding: padding)
-    case "Flatten": return Flatten()
-    case "Reshape": return Reshape(try #require(config["target_shape"] as? [Int]))
-    case "Activation": return ActivationLayer(activation)
-    case "Dropout": return Dropout(Float(try #require(config["rate"] as? Double)))
-    case "SimpleRNN", "LSTM", "GRU": return try makeRecurrentLayer(className, config)
-    case "Bidirectional":
-        let inner = try #require(config["layer"] as? [String: Any])
-        let layer = try makeRecurrentLayer(try #require(inner["class"] as? String), try #require(inner["config"] as? [String: Any]))
-        let mode = try #require(Bidirectional.MergeMode(rawValue: config["merge_mode"] as? String ?? "concat"))
-        return Bidirectional(layer, mergeMode: mode)
-    case "TimeDistributed":
-        let inner = try #require(config["layer"] as? [String: Any])
-        return TimeDistributed(try makeLayer(try #require(inner["class"] as? String), try #require(inner["config"] as? [String: Any])))
-    case "Embedding":
-        return Embedding(inputDim: try #require(config["input_dim"] as? Int), outputDim: try #require(config["output_dim"] as? Int),
-                         maskZero: config["mask_zero"] as? Bool ?? false)
-    default: throw KerasError.invalidArgument("no Swift layer for fixture class \(className)")
+    var config = config
+    if let inner = config["layer"] as? [String: Any], let innerClass = inner["class"] {
+        config["layer"] = ["class_name": innerClass, "config": inner["config"] ?? [String: Any]()]
     }
-}
-
-func makeRecurrentLayer(_ className: String, _ config: [String: Any]) throws -> RNNLayer {
-    let units = try #require(config["units"] as? Int)
-    let activation = Activation(name: config["activation"] as? String ?? "tanh")
-    let recurrentActivation = Activation(name: config["recurrent_activation"] as? String ?? "sigmoid")
-    let useBias = config["use_bias"] as? Bool ?? true
-    let sequences = config["return_sequences"] as? Bool ?? false
-    let state = config["return_state"] as? Bool ?? false
-    let backwards = config["go_backwards"] as? Bool ?? false
-    switch className {
-    case "SimpleRNN":
-        return SimpleRNN(units, activation: activation, useBias: useBias, returnSequences: sequences, returnState: state, goBackwards: backwards)
-    case "LSTM":
-        return LSTM(units, activation: activation, recurrentActivation: recurrentActivation, useBias: useBias,
-                    unitForgetBias: config["unit_forget_bias"] as? Bool ?? true, returnSequences: sequences,
-                    returnState: state, goBackwards: backwards)
-    default:
-        return GRU(units, activation: activation, recurrentActivation: recurrentActivation, useBias: useBias,
-                   returnSequences: sequences, returnState: state, goBackwards: backwards,
-                   resetAfter: config["reset_after"] as? Bool ?? true)
-    }
+    let json = try JSONSerialization.data(withJSONObject: ["class_name": className, "config": config])
+    return try deserializeLayer(ConfigValue.parse(json: Array(json)))
 }

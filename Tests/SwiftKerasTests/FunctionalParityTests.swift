@@ -64,20 +64,8 @@ import Testing
             let name = try #require(fixture["name"] as? String)
             let config = fixture["config"] as? [String: Any] ?? [:]
             let inputs = try tensors(fixture["inputs"]).map { $0.trackingGradients() }
-            let output: Tensor
-            switch try #require(fixture["layer"] as? String) {
-            case "Concatenate": output = try Concatenate(axis: config["axis"] as? Int ?? -1)(inputs)
-            case "Add": output = try Add()(inputs)
-            case "Subtract": output = try Subtract()(inputs)
-            case "Multiply": output = try Multiply()(inputs)
-            case "Average": output = try Average()(inputs)
-            case "Maximum": output = try Maximum()(inputs)
-            case "Minimum": output = try Minimum()(inputs)
-            case "Dot": output = try Dot(axes: try #require(config["axes"] as? Int), normalize: config["normalize"] as? Bool ?? false)(inputs)
-            case "RepeatVector": output = try RepeatVector(try #require(config["n"] as? Int))(inputs[0])
-            case "Permute": output = try Permute(try #require(config["dims"] as? [Int]))(inputs[0])
-            default: output = try Flatten()(inputs[0])
-            }
+            let layer = try makeLayer(try #require(fixture["layer"] as? String), config)
+            let output = try (layer as? MergeLayer).map { try $0(inputs) } ?? layer(inputs[0])
             expectClose(output, try tensor(fixture["output"]), tolerance: 1e-5, "\(name) output")
             let grads = try gradients(of: (output * tensor(fixture["upstream"])).sum(), wrt: inputs)
             for (i, (actual, expected)) in zip(grads, try tensors(fixture["grad_inputs"])).enumerated() {

@@ -14,6 +14,9 @@ open class Layer {
     /// Weights this layer created itself; wrappers add their inner layers' through `weights`.
     public private(set) var ownWeights: [Variable] = []
 
+    /// A penalty on this layer's output, added to the training loss (Keras's activity_regularizer).
+    public var activityRegularizer: Regularizer?
+
     /// Keras's class name, shown by `summary()` ("Conv2D", "MaxPooling2D").
     open var className: String { String(describing: type(of: self)) }
 
@@ -26,6 +29,20 @@ open class Layer {
     open var weights: [Variable] { ownWeights }
     public var trainableWeights: [Variable] { weights.filter(\.trainable) }
     public var nonTrainableWeights: [Variable] { weights.filter { !$0.trainable } }
+
+    /// Whether training updates this layer's weights (Keras's `trainable`). Setting it sets
+    /// the flag of every weight this layer and its sublayers created trainable (weights
+    /// created non-trainable stay so); weights built later follow it too.
+    public var trainable = true {
+        didSet {
+            for weight in ownWeights where createdTrainable.contains(ObjectIdentifier(weight)) { weight.trainable = trainable }
+            for layer in sublayers { layer.trainable = trainable }
+        }
+    }
+    private var createdTrainable = Set<ObjectIdentifier>()
+
+    /// Layers this one is made of (a wrapper's inner layer); their weights are in `weights`.
+    open var sublayers: [Layer] { [] }
 
     // MARK: Overridden by layers
 
@@ -63,6 +80,22 @@ open class Layer {
     /// What inputs this layer accepts (ranks and sizes include the batch axis, as Keras's InputSpec).
     open func inputSpec() -> InputSpec { InputSpec() }
 
+    // MARK: Configuration (Saving/)
+
+    /// The arguments that rebuild this layer, with Keras's keys and values (Keras's
+    /// `get_config`). Subclasses add theirs to `super.getConfig()`.
+    open func getConfig() -> ConfigObject { ["name": .string(name), "trainable": .bool(trainable), "dtype": float32Policy] }
+
+    /// Builds a layer from `getConfig()`'s output (Keras's `from_config`). Layers that can be
+    /// saved override it; `name`, `trainable` and `dtype` are handled by the registry.
+    open class func fromConfig(_ config: LayerConfig) throws -> Layer {
+        throw SavingError("\(config.what): \(self) does not implement fromConfig(_:)")
+    }
+
+    /// Keras's `build_config`: the input shape the layer was built for, or nil for layers
+    /// that Keras never builds (pooling, dropout, ...).
+    open var buildConfig: ConfigObject? { builtInputShape.map { ["input_shape": .batchShape($0)] } }
+
     // MARK: Lifecycle
 
     /// Builds from a per-sample input shape if not built yet, checking it first.
@@ -74,6 +107,7 @@ open class Layer {
         }
         try inputSpec().check(shape: [nil] + inputShape.map { $0 < 0 ? nil : $0 }, layer: name)
         guard !isBuilt else { return }
+        try activityRegularizer?.validate(layer: name, argument: "activity_regularizer")
         try build(inputShape: inputShape)
         builtInputShape = inputShape
         isBuilt = true
@@ -82,13 +116,17 @@ open class Layer {
     /// Calls the layer on a batch, building it on first use.
     public func callAsFunction(_ input: Tensor, mask: Tensor? = nil, training: Bool = false) throws -> Tensor {
         try buildIfNeeded(inputShape: Array(input.shape.dropFirst()))
-        return try call(input, mask: mask, training: training)
+        let output = try call(input, mask: mask, training: training)
+        try addActivityLoss(output)
+        return output
     }
 
-    /// Creates a weight with a Keras name ("kernel", "bias") and initializer.
+    /// Creates a weight with a Keras name ("kernel", "bias") and initializer, and optionally
+    /// a regularizer (added to the training loss) and a constraint (applied after each step).
     @discardableResult
     public func addWeight(name weightName: String, shape: [Int], initializer: Initializer,
-                          trainable: Bool = true) throws -> Variable {
+                          trainable: Bool = true, regularizer: Regularizer? = nil,
+                          constraint: Constraint? = nil) throws -> Variable {
         // An unknown input dimension (-1) must not become a weight size, as in Keras.
         guard shape.allSatisfy({ $0 >= 0 }) else {
             throw KerasError.invalidArgument(
@@ -101,8 +139,11 @@ open class Layer {
                 "Layer \"\(name)\": weight \"\(weightName)\" of shape \(shapeString(shape)) is too large: more than \(Tensor.maximumElementCount) elements")
         }
         var rng = GlobalRandom.makeGenerator()
-        let variable = Variable(try initializer.make(shape, using: &rng), name: "\(name)/\(weightName)", trainable: trainable)
+        let variable = Variable(try initializer.make(shape, using: &rng), name: "\(name)/\(weightName)",
+                                trainable: trainable && self.trainable)
+        try attach(regularizer: regularizer, constraint: constraint, to: variable, argument: weightName)
         ownWeights.append(variable)
+        if trainable { createdTrainable.insert(ObjectIdentifier(variable)) }
         return variable
     }
 

@@ -9,13 +9,19 @@ public final class Conv2D: Layer {
     public let useBias: Bool
     public let kernelInitializer: Initializer
     public let biasInitializer: Initializer
+    public let kernelRegularizer: Regularizer?
+    public let biasRegularizer: Regularizer?
+    public let kernelConstraint: Constraint?
+    public let biasConstraint: Constraint?
     public private(set) var kernel: Variable?
     public private(set) var bias: Variable?
 
     public init(filters: Int, kernelSize: (Int, Int), strides: (Int, Int) = (1, 1), padding: Padding = .valid,
                 activation: Activation = .linear, useBias: Bool = true,
                 kernelInitializer: Initializer = .glorotUniform, biasInitializer: Initializer = .zeros,
-                inputShape: [Int]? = nil, name: String? = nil) {
+                kernelRegularizer: Regularizer? = nil, biasRegularizer: Regularizer? = nil,
+                activityRegularizer: Regularizer? = nil, kernelConstraint: Constraint? = nil,
+                biasConstraint: Constraint? = nil, inputShape: [Int]? = nil, name: String? = nil) {
         self.filters = filters
         self.kernelSize = kernelSize
         self.strides = strides
@@ -24,17 +30,26 @@ public final class Conv2D: Layer {
         self.useBias = useBias
         self.kernelInitializer = kernelInitializer
         self.biasInitializer = biasInitializer
+        self.kernelRegularizer = kernelRegularizer
+        self.biasRegularizer = biasRegularizer
+        self.kernelConstraint = kernelConstraint
+        self.biasConstraint = biasConstraint
         super.init(name: name, inputShape: inputShape)
+        self.activityRegularizer = activityRegularizer
     }
 
     /// Keras's positional form: `Conv2D(32, (3, 3), activation: .relu)`.
     public convenience init(_ filters: Int, _ kernelSize: (Int, Int), strides: (Int, Int) = (1, 1),
                             padding: Padding = .valid, activation: Activation = .linear, useBias: Bool = true,
                             kernelInitializer: Initializer = .glorotUniform, biasInitializer: Initializer = .zeros,
-                            inputShape: [Int]? = nil, name: String? = nil) {
+                            kernelRegularizer: Regularizer? = nil, biasRegularizer: Regularizer? = nil,
+                            activityRegularizer: Regularizer? = nil, kernelConstraint: Constraint? = nil,
+                            biasConstraint: Constraint? = nil, inputShape: [Int]? = nil, name: String? = nil) {
         self.init(filters: filters, kernelSize: kernelSize, strides: strides, padding: padding,
                   activation: activation, useBias: useBias, kernelInitializer: kernelInitializer,
-                  biasInitializer: biasInitializer, inputShape: inputShape, name: name)
+                  biasInitializer: biasInitializer, kernelRegularizer: kernelRegularizer,
+                  biasRegularizer: biasRegularizer, activityRegularizer: activityRegularizer,
+                  kernelConstraint: kernelConstraint, biasConstraint: biasConstraint, inputShape: inputShape, name: name)
     }
 
     public override func inputSpec() -> InputSpec {
@@ -50,8 +65,11 @@ public final class Conv2D: Layer {
         try activation.validate(layer: name)
         _ = try outputShape(for: inputShape)
         kernel = try addWeight(name: "kernel", shape: [kernelSize.0, kernelSize.1, inputShape[2], filters],
-                               initializer: kernelInitializer)
-        if useBias { bias = try addWeight(name: "bias", shape: [filters], initializer: biasInitializer) }
+                               initializer: kernelInitializer, regularizer: kernelRegularizer, constraint: kernelConstraint)
+        if useBias {
+            bias = try addWeight(name: "bias", shape: [filters], initializer: biasInitializer,
+                                 regularizer: biasRegularizer, constraint: biasConstraint)
+        }
     }
 
     public override func outputShape(for inputShape: [Int]) throws -> [Int] {
@@ -72,5 +90,35 @@ public final class Conv2D: Layer {
             return try conv2d(input, kernel: kernel!.value, bias: bias?.value, strides: strides, padding: padding, relu: true)
         }
         return activation(try conv2d(input, kernel: kernel!.value, bias: bias?.value, strides: strides, padding: padding))
+    }
+
+    public override func getConfig() -> ConfigObject {
+        var config = super.getConfig()
+        config.merge([
+            "filters": .int(filters), "kernel_size": [.int(kernelSize.0), .int(kernelSize.1)],
+            "strides": [.int(strides.0), .int(strides.1)], "padding": .string(padding.rawValue),
+            "data_format": "channels_last", "dilation_rate": [1, 1], "groups": 1,
+            "activation": .string(activation.name), "use_bias": .bool(useBias),
+            "kernel_initializer": kernelInitializer.config, "bias_initializer": biasInitializer.config,
+            "kernel_regularizer": nil, "bias_regularizer": nil, "activity_regularizer": nil,
+            "kernel_constraint": nil, "bias_constraint": nil,
+        ])
+        return config
+    }
+
+    public override class func fromConfig(_ config: LayerConfig) throws -> Layer {
+        try config.requireNull("kernel_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint",
+                               "bias_constraint", "lora_rank")
+        try config.require("data_format", "channels_last")
+        try config.require("groups", 1)
+        if let dilation = try config.optionalPair("dilation_rate"), dilation != (1, 1) {
+            throw SavingError("\(config.what): 'dilation_rate' must be [1, 1] in SwiftKeras, found [\(dilation.0), \(dilation.1)]")
+        }
+        config.ignore("lora_alpha")
+        return Conv2D(filters: try config.int("filters"), kernelSize: try config.pair("kernel_size"),
+                      strides: try config.optionalPair("strides") ?? (1, 1), padding: try config.padding(),
+                      activation: try config.activation("activation"), useBias: try config.bool("use_bias", default: true),
+                      kernelInitializer: try config.initializer("kernel_initializer", default: .glorotUniform),
+                      biasInitializer: try config.initializer("bias_initializer", default: .zeros), name: config.name)
     }
 }

@@ -6,15 +6,22 @@ public final class Embedding: Layer {
     /// Treat id 0 as padding: later layers get a mask and skip those steps.
     public let maskZero: Bool
     public let embeddingsInitializer: Initializer
+    public let embeddingsRegularizer: Regularizer?
+    public let embeddingsConstraint: Constraint?
     public private(set) var embeddings: Variable?
 
     public init(inputDim: Int, outputDim: Int, embeddingsInitializer: Initializer = .randomUniform(),
+                embeddingsRegularizer: Regularizer? = nil, activityRegularizer: Regularizer? = nil,
+                embeddingsConstraint: Constraint? = nil,
                 maskZero: Bool = false, inputLength: Int? = nil, inputShape: [Int]? = nil, name: String? = nil) {
         self.inputDim = inputDim
         self.outputDim = outputDim
         self.maskZero = maskZero
         self.embeddingsInitializer = embeddingsInitializer
+        self.embeddingsRegularizer = embeddingsRegularizer
+        self.embeddingsConstraint = embeddingsConstraint
         super.init(name: name, inputShape: inputShape ?? inputLength.map { [$0] })
+        self.activityRegularizer = activityRegularizer
     }
 
     /// Keras's positional form: `Embedding(10000, 32)`.
@@ -28,7 +35,8 @@ public final class Embedding: Layer {
         guard inputDim > 0, outputDim > 0 else {
             throw KerasError.invalidArgument("Layer \"\(name)\": input_dim and output_dim must be positive, received \(inputDim) and \(outputDim)")
         }
-        embeddings = try addWeight(name: "embeddings", shape: [inputDim, outputDim], initializer: embeddingsInitializer)
+        embeddings = try addWeight(name: "embeddings", shape: [inputDim, outputDim], initializer: embeddingsInitializer,
+                                   regularizer: embeddingsRegularizer, constraint: embeddingsConstraint)
     }
 
     public override func outputShape(for inputShape: [Int]) throws -> [Int] { inputShape + [outputDim] }
@@ -56,5 +64,27 @@ public final class Embedding: Layer {
     public override func computeMask(_ input: Tensor, mask: Tensor?) -> Tensor? {
         guard maskZero else { return nil }
         return input.mapDetached { $0 != 0 ? 1 : 0 }
+    }
+
+    public override func getConfig() -> ConfigObject {
+        var config = super.getConfig()
+        config.merge([
+            "input_dim": .int(inputDim), "output_dim": .int(outputDim),
+            "embeddings_initializer": embeddingsInitializer.config, "embeddings_regularizer": nil,
+            "activity_regularizer": nil, "embeddings_constraint": nil, "mask_zero": .bool(maskZero),
+            "quantization_config": nil,
+        ])
+        return config
+    }
+
+    public override class func fromConfig(_ config: LayerConfig) throws -> Layer {
+        try config.requireNull("embeddings_regularizer", "activity_regularizer", "embeddings_constraint",
+                               "quantization_config", "lora_rank", "weights")
+        config.ignore("lora_alpha")
+        // Keras 2 configs also carry input_length; it fixes the input shape, as here.
+        let inputLength = config.value("input_length")?.intValue
+        return Embedding(inputDim: try config.int("input_dim"), outputDim: try config.int("output_dim"),
+                         embeddingsInitializer: try config.initializer("embeddings_initializer", default: .randomUniform()),
+                         maskZero: try config.bool("mask_zero", default: false), inputLength: inputLength, name: config.name)
     }
 }

@@ -18,11 +18,25 @@ public class MergeLayer: Layer {
 
     public override var supportsMasking: Bool { true }
 
+    /// The per-sample shapes of all inputs the layer was built for (Keras's build_config).
+    var builtInputShapes: [[Int]]?
+
+    /// Builds on the first call, recording every input's shape.
+    func buildIfNeeded(inputShapes: [[Int]]) throws {
+        guard !isBuilt else { return }
+        try buildIfNeeded(inputShape: inputShapes[0])
+        builtInputShapes = inputShapes
+    }
+
     /// Calls the layer on concrete tensors.
     public func callAsFunction(_ inputs: [Tensor]) throws -> Tensor {
         _ = try mergedShape(inputs.map { Array($0.shape.dropFirst()) })
-        if !isBuilt { try buildIfNeeded(inputShape: Array(inputs[0].shape.dropFirst())) }
+        try buildIfNeeded(inputShapes: inputs.map { Array($0.shape.dropFirst()) })
         return try merge(inputs)
+    }
+
+    public override var buildConfig: ConfigObject? {
+        builtInputShapes.map { ["input_shape": .array($0.map { .batchShape($0) })] }
     }
 
     public override func call(_ input: Tensor, training: Bool) throws -> Tensor {
@@ -62,6 +76,16 @@ public final class Concatenate: MergeLayer {
     }
 
     override func merge(_ inputs: [Tensor]) throws -> Tensor { try concatenate(inputs, axis: axis) }
+
+    public override func getConfig() -> ConfigObject {
+        var config = super.getConfig()
+        config["axis"] = .int(axis)
+        return config
+    }
+
+    public override class func fromConfig(_ config: LayerConfig) throws -> Layer {
+        Concatenate(axis: try config.int("axis", default: -1), name: config.name)
+    }
 }
 
 /// Elementwise sum of the inputs.
@@ -70,6 +94,8 @@ public final class Add: MergeLayer {
     override func merge(_ inputs: [Tensor]) throws -> Tensor {
         try inputs.dropFirst().reduce(inputs[0]) { try $0 + $1 }
     }
+
+    public override class func fromConfig(_ config: LayerConfig) throws -> Layer { Add(name: config.name) }
 }
 
 /// The first input minus the second.
@@ -82,6 +108,8 @@ public final class Subtract: MergeLayer {
         return try super.mergedShape(shapes)
     }
     override func merge(_ inputs: [Tensor]) throws -> Tensor { try inputs[0] - inputs[1] }
+
+    public override class func fromConfig(_ config: LayerConfig) throws -> Layer { Subtract(name: config.name) }
 }
 
 /// Elementwise product of the inputs.
@@ -90,6 +118,8 @@ public final class Multiply: MergeLayer {
     override func merge(_ inputs: [Tensor]) throws -> Tensor {
         try inputs.dropFirst().reduce(inputs[0]) { try $0 * $1 }
     }
+
+    public override class func fromConfig(_ config: LayerConfig) throws -> Layer { Multiply(name: config.name) }
 }
 
 /// Elementwise mean of the inputs.
@@ -98,18 +128,24 @@ public final class Average: MergeLayer {
     override func merge(_ inputs: [Tensor]) throws -> Tensor {
         try inputs.dropFirst().reduce(inputs[0]) { try $0 + $1 } * (1 / Float(inputs.count))
     }
+
+    public override class func fromConfig(_ config: LayerConfig) throws -> Layer { Average(name: config.name) }
 }
 
 /// Elementwise maximum of the inputs.
 public final class Maximum: MergeLayer {
     public init(name: String? = nil) { super.init(name: name) }
     override func merge(_ inputs: [Tensor]) throws -> Tensor { try elementwiseExtreme(inputs, maximum: true) }
+
+    public override class func fromConfig(_ config: LayerConfig) throws -> Layer { Maximum(name: config.name) }
 }
 
 /// Elementwise minimum of the inputs.
 public final class Minimum: MergeLayer {
     public init(name: String? = nil) { super.init(name: name) }
     override func merge(_ inputs: [Tensor]) throws -> Tensor { try elementwiseExtreme(inputs, maximum: false) }
+
+    public override class func fromConfig(_ config: LayerConfig) throws -> Layer { Minimum(name: config.name) }
 }
 
 /// Dot product of two (batch, features) inputs along the feature axis: (batch, 1).
@@ -142,6 +178,16 @@ public final class Dot: MergeLayer {
         }
         return try (a * b).sum(axes: [-1], keepDims: true)
     }
+
+    public override func getConfig() -> ConfigObject {
+        var config = super.getConfig()
+        config.merge(["axes": .int(axes), "normalize": .bool(normalize)])
+        return config
+    }
+
+    public override class func fromConfig(_ config: LayerConfig) throws -> Layer {
+        Dot(axes: try config.int("axes"), normalize: try config.bool("normalize", default: false), name: config.name)
+    }
 }
 
 /// Repeats a (batch, features) input n times: (batch, n, features).
@@ -169,6 +215,14 @@ public final class RepeatVector: Layer {
         let (batch, features) = (input.shape[0], input.shape[1])
         return try input.reshaped([batch, 1, features]) * Tensor.ones([1, n, 1])
     }
+
+    public override func getConfig() -> ConfigObject {
+        var config = super.getConfig()
+        config["n"] = .int(n)
+        return config
+    }
+
+    public override class func fromConfig(_ config: LayerConfig) throws -> Layer { RepeatVector(try config.int("n"), name: config.name) }
 }
 
 /// Permutes the non-batch axes: `Permute([2, 1])` swaps the two axes of (batch, a, b).
@@ -194,12 +248,26 @@ public final class Permute: Layer {
     public override func call(_ input: Tensor, training: Bool) throws -> Tensor {
         try input.transposed([0] + dims)
     }
+
+    public override func getConfig() -> ConfigObject {
+        var config = super.getConfig()
+        config["dims"] = .array(dims.map { .int($0) })
+        return config
+    }
+
+    public override class func fromConfig(_ config: LayerConfig) throws -> Layer { Permute(try config.ints("dims"), name: config.name) }
 }
 
 /// A layer made of any tensor operations (Keras's `Lambda`): gradients come from the tape.
+///
+/// A closure cannot be written to a file, so saving a Lambda throws unless it was made from
+/// a function registered under a name (`registerKerasSerializable(name:package:_:)`), which
+/// loading then finds again by that name.
 public final class Lambda: Layer {
     let function: (Tensor) throws -> Tensor
     let shapeFunction: (([Int]) throws -> [Int])?
+    /// The registered name of the function ("my_package>double"), when it has one.
+    public let registeredFunctionName: String?
 
     /// - outputShape: the per-sample output shape for a per-sample input shape; when nil it
     ///   is found by running `function` on a batch of one zero sample.
@@ -207,6 +275,15 @@ public final class Lambda: Layer {
                 name: String? = nil) {
         self.function = function
         self.shapeFunction = outputShape
+        registeredFunctionName = nil
+        super.init(name: name)
+    }
+
+    /// A Lambda over a registered function: it can be saved and loaded.
+    public init(_ function: RegisteredFunction, outputShape: (([Int]) throws -> [Int])? = nil, name: String? = nil) {
+        self.function = function.function
+        self.shapeFunction = outputShape
+        registeredFunctionName = function.registeredName
         super.init(name: name)
     }
 
@@ -222,4 +299,36 @@ public final class Lambda: Layer {
     }
 
     public override func call(_ input: Tensor, training: Bool) throws -> Tensor { try function(input) }
+
+    public override func getConfig() -> ConfigObject {
+        var config = super.getConfig()
+        if let registeredFunctionName {
+            config["function"] = kerasObject(module: "builtins", className: "function", config: .string(registeredFunctionName),
+                                             registeredName: "function")
+        }
+        config["arguments"] = .object([:])
+        return config
+    }
+
+    public override var buildConfig: ConfigObject? { nil }
+
+    public override class func fromConfig(_ config: LayerConfig) throws -> Layer {
+        let what = config.what
+        guard let function = config.value("function")?.objectValue else {
+            throw SavingError("\(what): the config has no 'function'")
+        }
+        guard function["class_name"]?.stringValue == "function", let registered = function["config"]?.stringValue else {
+            throw SavingError(
+                "\(what) holds Python code, which SwiftKeras cannot run: write the function in Swift, register it with registerKerasSerializable(name:package:_:) under the name Keras registered it with, and save the Lambda from Keras with that registered function")
+        }
+        guard let found = LayerRegistry.function(named: registered) else {
+            throw SavingError(
+                "\(what) uses the function '\(registered)', which is not registered: call registerKerasSerializable(name:package:_:) with it before loading")
+        }
+        if let arguments = config.value("arguments"), arguments.objectValue?.isEmpty != true {
+            throw SavingError("\(what): 'arguments' is not supported, found \(arguments.excerpt)")
+        }
+        try config.requireNull("output_shape", "mask")
+        return Lambda(found, name: config.name)
+    }
 }

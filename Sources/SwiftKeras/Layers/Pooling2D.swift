@@ -29,6 +29,24 @@ public class Pooling2D: Layer {
     }
 
     public override func build(inputShape: [Int]) throws { _ = try outputShape(for: inputShape) }
+
+    public override func getConfig() -> ConfigObject {
+        var config = super.getConfig()
+        config.merge([
+            "pool_size": [.int(poolSize.0), .int(poolSize.1)], "padding": .string(padding.rawValue),
+            "strides": [.int(strides.0), .int(strides.1)], "data_format": "channels_last",
+        ])
+        return config
+    }
+
+    /// Keras builds pooling layers when they are made, so their configs carry no build_config.
+    public override var buildConfig: ConfigObject? { nil }
+
+    /// The arguments both pooling layers read from a config.
+    static func poolingArguments(_ config: LayerConfig) throws -> (poolSize: (Int, Int), strides: (Int, Int)?, padding: Padding) {
+        try config.require("data_format", "channels_last")
+        return (try config.optionalPair("pool_size") ?? (2, 2), try config.optionalPair("strides"), try config.padding())
+    }
 }
 
 /// Max over each pooling window.
@@ -46,6 +64,11 @@ public final class MaxPooling2D: Pooling2D {
     public override func call(_ input: Tensor, training: Bool) throws -> Tensor {
         try maxPool2d(input, poolSize: poolSize, strides: strides, padding: padding)
     }
+
+    public override class func fromConfig(_ config: LayerConfig) throws -> Layer {
+        let (poolSize, strides, padding) = try poolingArguments(config)
+        return MaxPooling2D(poolSize: poolSize, strides: strides, padding: padding, name: config.name)
+    }
 }
 
 /// Mean over each pooling window (padded cells excluded, as in Keras).
@@ -61,6 +84,11 @@ public final class AveragePooling2D: Pooling2D {
 
     public override func call(_ input: Tensor, training: Bool) throws -> Tensor {
         try averagePool2d(input, poolSize: poolSize, strides: strides, padding: padding)
+    }
+
+    public override class func fromConfig(_ config: LayerConfig) throws -> Layer {
+        let (poolSize, strides, padding) = try poolingArguments(config)
+        return AveragePooling2D(poolSize: poolSize, strides: strides, padding: padding, name: config.name)
     }
 }
 

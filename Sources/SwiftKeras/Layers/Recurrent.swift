@@ -27,6 +27,12 @@ public class RNNLayer: Layer {
     public private(set) var kernel: Variable?
     public private(set) var recurrentKernel: Variable?
     public private(set) var bias: Variable?
+    /// Outputs at masked steps are zeros instead of the previous output (Keras's
+    /// `zero_output_for_mask`; Bidirectional sets it on its copies when it returns sequences).
+    public internal(set) var zeroOutputForMask = false
+    /// The initial-state shapes of the symbolic call that built the layer, if it had any
+    /// (Keras then records them in `build_config`).
+    var builtInitialStateCount = 0
 
     init(kind: Kind, units: Int, activation: Activation, recurrentActivation: Activation, useBias: Bool,
          kernelInitializer: Initializer, recurrentInitializer: Initializer, biasInitializer: Initializer,
@@ -53,11 +59,29 @@ public class RNNLayer: Layer {
     /// The same configuration under another name, optionally reading the sequence the
     /// other way (Bidirectional's forward and backward copies).
     func copy(name: String, goBackwards: Bool) -> RNNLayer {
-        RNNLayer(kind: kind, units: units, activation: activation, recurrentActivation: recurrentActivation,
-                 useBias: useBias, kernelInitializer: kernelInitializer, recurrentInitializer: recurrentInitializer,
-                 biasInitializer: biasInitializer, unitForgetBias: unitForgetBias, resetAfter: resetAfter,
-                 returnSequences: returnSequences, returnState: returnState, goBackwards: goBackwards,
-                 dropout: dropout, recurrentDropout: recurrentDropout, inputShape: nil, name: name)
+        let layer: RNNLayer
+        switch kind {
+        case .simpleRNN:
+            layer = SimpleRNN(units, activation: activation, useBias: useBias, kernelInitializer: kernelInitializer,
+                              recurrentInitializer: recurrentInitializer, biasInitializer: biasInitializer, dropout: dropout,
+                              recurrentDropout: recurrentDropout, returnSequences: returnSequences, returnState: returnState,
+                              goBackwards: goBackwards, name: name)
+        case .lstm:
+            layer = LSTM(units, activation: activation, recurrentActivation: recurrentActivation, useBias: useBias,
+                         kernelInitializer: kernelInitializer, recurrentInitializer: recurrentInitializer,
+                         biasInitializer: biasInitializer, unitForgetBias: unitForgetBias, dropout: dropout,
+                         recurrentDropout: recurrentDropout, returnSequences: returnSequences, returnState: returnState,
+                         goBackwards: goBackwards, name: name)
+        case .gru:
+            layer = GRU(units, activation: activation, recurrentActivation: recurrentActivation, useBias: useBias,
+                        kernelInitializer: kernelInitializer, recurrentInitializer: recurrentInitializer,
+                        biasInitializer: biasInitializer, dropout: dropout, recurrentDropout: recurrentDropout,
+                        returnSequences: returnSequences, returnState: returnState, goBackwards: goBackwards,
+                        resetAfter: resetAfter, name: name)
+        }
+        layer.zeroOutputForMask = zeroOutputForMask
+        layer.trainable = trainable
+        return layer
     }
 
     public override var className: String { kind.rawValue }
@@ -142,7 +166,75 @@ public class RNNLayer: Layer {
         let result = try recurrent(x, kernel: kernel!.value, recurrentKernel: recurrentKernel!.value, bias: bias?.value,
                                    cell: cell, initialStates: initialState, mask: mask, goBackwards: goBackwards,
                                    recurrentDropoutMask: recurrentMask)
-        return (returnSequences ? result.sequence : result.lastOutput, result.states)
+        guard returnSequences else { return (result.lastOutput, result.states) }
+        if zeroOutputForMask, let mask {
+            // The sequence comes in processing order, so a backward layer's mask is reversed too.
+            var keep = try mask.detached.reshaped([batch, steps, 1])
+            if goBackwards { keep = try keep.reversedTime() }
+            return (try result.sequence * keep, result.states)
+        }
+        return (result.sequence, result.states)
+    }
+
+    // MARK: Configuration
+
+    public override func getConfig() -> ConfigObject {
+        var config = super.getConfig()
+        config.merge([
+            "return_sequences": .bool(returnSequences), "return_state": .bool(returnState),
+            "go_backwards": .bool(goBackwards), "stateful": false, "unroll": false,
+            "zero_output_for_mask": .bool(zeroOutputForMask), "units": .int(units), "activation": .string(activation.name),
+        ])
+        if kind != .simpleRNN { config["recurrent_activation"] = .string(recurrentActivation.name) }
+        config.merge([
+            "use_bias": .bool(useBias), "kernel_initializer": kernelInitializer.config,
+            "recurrent_initializer": recurrentInitializer.config, "bias_initializer": biasInitializer.config,
+        ])
+        if kind == .lstm { config["unit_forget_bias"] = .bool(unitForgetBias) }
+        config.merge([
+            "kernel_regularizer": nil, "recurrent_regularizer": nil, "bias_regularizer": nil, "activity_regularizer": nil,
+            "kernel_constraint": nil, "recurrent_constraint": nil, "bias_constraint": nil,
+            "dropout": .float(dropout), "recurrent_dropout": .float(recurrentDropout),
+        ])
+        if kind == .gru { config["reset_after"] = .bool(resetAfter) }
+        if kind != .simpleRNN { config["seed"] = .null }
+        return config
+    }
+
+    public override var buildConfig: ConfigObject? {
+        guard let shape = builtInputShape else { return nil }
+        guard builtInitialStateCount > 0 else { return ["input_shape": .batchShape(shape)] }
+        let state = ConfigValue.batchShape([units])
+        return ["shapes_dict": ["sequences_shape": .batchShape(shape),
+                                "initial_state_shape": .array(Array(repeating: state, count: builtInitialStateCount))]]
+    }
+
+    /// What the three recurrent layers read from a config; the layer-specific keys
+    /// (recurrent_activation, unit_forget_bias, reset_after) are read by the subclasses.
+    struct CommonArguments {
+        let units: Int, activation: Activation, useBias: Bool
+        let kernelInitializer: Initializer, recurrentInitializer: Initializer, biasInitializer: Initializer
+        let dropout: Float, recurrentDropout: Float
+        let returnSequences: Bool, returnState: Bool, goBackwards: Bool, zeroOutputForMask: Bool
+    }
+
+    static func commonArguments(_ config: LayerConfig) throws -> CommonArguments {
+        try config.requireNull("kernel_regularizer", "recurrent_regularizer", "bias_regularizer", "activity_regularizer",
+                               "kernel_constraint", "recurrent_constraint", "bias_constraint")
+        try config.require("stateful", false)
+        // unroll changes how Keras runs the loop, not the result; seeds drive Keras's own generator.
+        config.ignore("unroll", "seed")
+        return CommonArguments(
+            units: try config.int("units"), activation: try config.activation("activation", default: .tanh),
+            useBias: try config.bool("use_bias", default: true),
+            kernelInitializer: try config.initializer("kernel_initializer", default: .glorotUniform),
+            recurrentInitializer: try config.initializer("recurrent_initializer", default: .orthogonal()),
+            biasInitializer: try config.initializer("bias_initializer", default: .zeros),
+            dropout: try config.float("dropout", default: 0), recurrentDropout: try config.float("recurrent_dropout", default: 0),
+            returnSequences: try config.bool("return_sequences", default: false),
+            returnState: try config.bool("return_state", default: false),
+            goBackwards: try config.bool("go_backwards", default: false),
+            zeroOutputForMask: try config.bool("zero_output_for_mask", default: false))
     }
 }
 
@@ -158,6 +250,16 @@ public final class SimpleRNN: RNNLayer {
                    biasInitializer: biasInitializer, unitForgetBias: false, resetAfter: false,
                    returnSequences: returnSequences, returnState: returnState, goBackwards: goBackwards,
                    dropout: dropout, recurrentDropout: recurrentDropout, inputShape: inputShape, name: name)
+    }
+
+    public override class func fromConfig(_ config: LayerConfig) throws -> Layer {
+        let a = try commonArguments(config)
+        let layer = SimpleRNN(a.units, activation: a.activation, useBias: a.useBias, kernelInitializer: a.kernelInitializer,
+                              recurrentInitializer: a.recurrentInitializer, biasInitializer: a.biasInitializer,
+                              dropout: a.dropout, recurrentDropout: a.recurrentDropout, returnSequences: a.returnSequences,
+                              returnState: a.returnState, goBackwards: a.goBackwards, name: config.name)
+        layer.zeroOutputForMask = a.zeroOutputForMask
+        return layer
     }
 }
 
@@ -175,6 +277,19 @@ public final class LSTM: RNNLayer {
                    returnSequences: returnSequences, returnState: returnState, goBackwards: goBackwards,
                    dropout: dropout, recurrentDropout: recurrentDropout, inputShape: inputShape, name: name)
     }
+
+    public override class func fromConfig(_ config: LayerConfig) throws -> Layer {
+        let a = try commonArguments(config)
+        let layer = LSTM(a.units, activation: a.activation,
+                         recurrentActivation: try config.activation("recurrent_activation", default: .sigmoid),
+                         useBias: a.useBias, kernelInitializer: a.kernelInitializer,
+                         recurrentInitializer: a.recurrentInitializer, biasInitializer: a.biasInitializer,
+                         unitForgetBias: try config.bool("unit_forget_bias", default: true), dropout: a.dropout,
+                         recurrentDropout: a.recurrentDropout, returnSequences: a.returnSequences,
+                         returnState: a.returnState, goBackwards: a.goBackwards, name: config.name)
+        layer.zeroOutputForMask = a.zeroOutputForMask
+        return layer
+    }
 }
 
 /// Gated recurrent unit (Cho et al. 2014), Keras's gate order z, r, h.
@@ -190,5 +305,18 @@ public final class GRU: RNNLayer {
                    biasInitializer: biasInitializer, unitForgetBias: false, resetAfter: resetAfter,
                    returnSequences: returnSequences, returnState: returnState, goBackwards: goBackwards,
                    dropout: dropout, recurrentDropout: recurrentDropout, inputShape: inputShape, name: name)
+    }
+
+    public override class func fromConfig(_ config: LayerConfig) throws -> Layer {
+        let a = try commonArguments(config)
+        let layer = GRU(a.units, activation: a.activation,
+                        recurrentActivation: try config.activation("recurrent_activation", default: .sigmoid),
+                        useBias: a.useBias, kernelInitializer: a.kernelInitializer,
+                        recurrentInitializer: a.recurrentInitializer, biasInitializer: a.biasInitializer,
+                        dropout: a.dropout, recurrentDropout: a.recurrentDropout, returnSequences: a.returnSequences,
+                        returnState: a.returnState, goBackwards: a.goBackwards,
+                        resetAfter: try config.bool("reset_after", default: true), name: config.name)
+        layer.zeroOutputForMask = a.zeroOutputForMask
+        return layer
     }
 }

@@ -11,6 +11,17 @@ public final class Flatten: Layer {
     public override func call(_ input: Tensor, training: Bool) throws -> Tensor {
         try input.reshaped([input.shape[0], input.shape.dropFirst().reduce(1, *)])
     }
+
+    public override func getConfig() -> ConfigObject {
+        var config = super.getConfig()
+        config["data_format"] = "channels_last"
+        return config
+    }
+
+    public override class func fromConfig(_ config: LayerConfig) throws -> Layer {
+        try config.require("data_format", "channels_last")
+        return Flatten(name: config.name)
+    }
 }
 
 /// Reshapes each sample to `targetShape` (one entry may be -1).
@@ -48,6 +59,18 @@ public final class Reshape: Layer {
     public override func call(_ input: Tensor, training: Bool) throws -> Tensor {
         try input.reshaped([input.shape[0]] + outputShape(for: Array(input.shape.dropFirst())))
     }
+
+    public override func getConfig() -> ConfigObject {
+        var config = super.getConfig()
+        config["target_shape"] = .array(targetShape.map { .int($0) })
+        return config
+    }
+
+    public override var buildConfig: ConfigObject? { nil }
+
+    public override class func fromConfig(_ config: LayerConfig) throws -> Layer {
+        Reshape(try config.ints("target_shape"), name: config.name)
+    }
 }
 
 /// Applies an activation function as a layer.
@@ -65,6 +88,18 @@ public final class ActivationLayer: Layer {
     public override func build(inputShape: [Int]) throws { try activation.validate(layer: name) }
 
     public override func call(_ input: Tensor, training: Bool) throws -> Tensor { activation(input) }
+
+    public override func getConfig() -> ConfigObject {
+        var config = super.getConfig()
+        config["activation"] = .string(activation.name)
+        return config
+    }
+
+    public override var buildConfig: ConfigObject? { nil }
+
+    public override class func fromConfig(_ config: LayerConfig) throws -> Layer {
+        ActivationLayer(try config.activation("activation"), name: config.name)
+    }
 }
 
 /// Inverted dropout: in training, zeroes each value with probability `rate` and scales the
@@ -88,6 +123,20 @@ public final class Dropout: Layer {
     public override func call(_ input: Tensor, training: Bool) throws -> Tensor {
         guard training, rate > 0 else { return input }
         return try input * dropoutMask(input.shape, rate: rate)
+    }
+
+    public override func getConfig() -> ConfigObject {
+        var config = super.getConfig()
+        config.merge(["rate": .float(rate), "seed": nil, "noise_shape": nil])
+        return config
+    }
+
+    public override var buildConfig: ConfigObject? { nil }
+
+    public override class func fromConfig(_ config: LayerConfig) throws -> Layer {
+        try config.requireNull("noise_shape")
+        config.ignore("seed")
+        return Dropout(try config.float("rate"), name: config.name)
     }
 }
 

@@ -9,13 +9,27 @@ public final class Bidirectional: Layer {
     public let mergeMode: MergeMode
 
     public init(_ layer: RNNLayer, mergeMode: MergeMode = .concat, inputShape: [Int]? = nil, name: String? = nil) {
-        forwardLayer = layer.copy(name: "forward_" + layer.name, goBackwards: layer.goBackwards)
-        backwardLayer = layer.copy(name: "backward_" + layer.name, goBackwards: !layer.goBackwards)
+        // As Keras: masked steps give zeros in both directions when sequences are returned,
+        // and a layer already named "forward_..." (from a saved config) keeps its name.
+        let base = layer.name.hasPrefix("forward_") ? String(layer.name.dropFirst("forward_".count)) : layer.name
+        forwardLayer = layer.copy(name: "forward_" + base, goBackwards: layer.goBackwards)
+        backwardLayer = layer.copy(name: "backward_" + base, goBackwards: !layer.goBackwards)
+        forwardLayer.zeroOutputForMask = layer.returnSequences
+        backwardLayer.zeroOutputForMask = layer.returnSequences
         self.mergeMode = mergeMode
         super.init(name: name, inputShape: inputShape ?? layer.declaredInputShape)
     }
 
+    /// Both directions given (Keras's `backward_layer` argument, as saved configs have it).
+    init(forward: RNNLayer, backward: RNNLayer, mergeMode: MergeMode, name: String?) {
+        forwardLayer = forward
+        backwardLayer = backward
+        self.mergeMode = mergeMode
+        super.init(name: name, inputShape: nil)
+    }
+
     public override var weights: [Variable] { forwardLayer.weights + backwardLayer.weights }
+    public override var sublayers: [Layer] { [forwardLayer, backwardLayer] }
 
     public override func inputSpec() -> InputSpec { forwardLayer.inputSpec() }
 
@@ -48,18 +62,45 @@ public final class Bidirectional: Layer {
     /// The forward and the (re-reversed) backward outputs, unmerged (Keras's merge_mode=None).
     public func callSeparately(_ input: Tensor, mask: Tensor? = nil, training: Bool = false) throws -> (forward: Tensor, backward: Tensor) {
         try buildIfNeeded(inputShape: Array(input.shape.dropFirst()))
-        var forward = try forwardLayer(input, mask: mask, training: training)
+        let forward = try forwardLayer(input, mask: mask, training: training)
         var backward = try backwardLayer(input, mask: mask, training: training)
-        if backwardLayer.returnSequences {
-            backward = try backward.reversedTime()
-            if let mask {
-                // Keras zeroes masked steps of both directions here (zero_output_for_mask).
-                let steps = try mask.detached.reshaped(mask.shape + [1])
-                forward = try forward * steps
-                backward = try backward * steps
-            }
-        }
+        if backwardLayer.returnSequences { backward = try backward.reversedTime() }
         return (forward, backward)
+    }
+
+    public override func getConfig() -> ConfigObject {
+        var config = super.getConfig()
+        config["merge_mode"] = mergeMode == .none ? .null : .string(mergeMode.rawValue)
+        // serializeLayer checks the inner layers before asking for this config.
+        config["layer"] = (try? serializeLayer(forwardLayer)) ?? .null
+        config["backward_layer"] = (try? serializeLayer(backwardLayer)) ?? .null
+        return config
+    }
+
+    public override class func fromConfig(_ config: LayerConfig) throws -> Layer {
+        func recurrent(_ key: String) throws -> RNNLayer? {
+            guard config.value(key) != nil else { return nil }
+            guard let layer = try config.layer(key) as? RNNLayer else {
+                throw SavingError("\(config.what): '\(key)' must be a SimpleRNN, LSTM or GRU layer")
+            }
+            return layer
+        }
+        var mode = MergeMode.none
+        if let value = config.value("merge_mode") {
+            guard let name = value.stringValue, let named = MergeMode(rawValue: name), named != .none else {
+                throw config.problem("merge_mode", "one of concat, sum, mul, ave or null", found: value)
+            }
+            mode = named
+        }
+        config.ignore("weights")
+        guard let forward = try recurrent("layer") else { throw SavingError("\(config.what): the config has no 'layer'") }
+        guard let backward = try recurrent("backward_layer") else {
+            return Bidirectional(forward, mergeMode: mode, name: config.name)
+        }
+        guard backward.goBackwards != forward.goBackwards, backward.returnSequences == forward.returnSequences else {
+            throw SavingError("\(config.what): 'backward_layer' must read the other way (go_backwards) and match return_sequences")
+        }
+        return Bidirectional(forward: forward, backward: backward, mergeMode: mode, name: config.name)
     }
 }
 
@@ -73,6 +114,7 @@ public final class TimeDistributed: Layer {
     }
 
     public override var weights: [Variable] { layer.weights }
+    public override var sublayers: [Layer] { [layer] }
     public override var supportsMasking: Bool { true }
 
     public override func inputSpec() -> InputSpec { InputSpec(minNdim: 3) }
@@ -90,5 +132,15 @@ public final class TimeDistributed: Layer {
         let folded = try input.reshaped([batch * steps] + Array(input.shape.dropFirst(2)))
         let output = try layer(folded, training: training)
         return try output.reshaped([batch, steps] + Array(output.shape.dropFirst()))
+    }
+
+    public override func getConfig() -> ConfigObject {
+        var config = super.getConfig()
+        config["layer"] = (try? serializeLayer(layer)) ?? .null
+        return config
+    }
+
+    public override class func fromConfig(_ config: LayerConfig) throws -> Layer {
+        TimeDistributed(try config.layer("layer"), name: config.name)
     }
 }

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// A symbolic tensor: what calling layers on `Input`s returns, before any data flows
 /// (Keras's KerasTensor). Shapes are per sample; -1 marks a dimension unknown until data
 /// arrives (Keras's None).
@@ -36,6 +38,32 @@ public final class InputLayer: Layer {
     }
 
     public override func build(inputShape: [Int]) throws {}
+
+    public override func getConfig() -> ConfigObject {
+        ["batch_shape": .batchShape(shape), "dtype": "float32", "sparse": false, "ragged": false,
+         "name": .string(name), "optional": false]
+    }
+
+    public override var buildConfig: ConfigObject? { nil }
+
+    public override class func fromConfig(_ config: LayerConfig) throws -> Layer {
+        try InputLayer(shape: inputShape(config), name: config.name)
+    }
+
+    /// The per-sample shape in an InputLayer config (`batch_shape`, or Keras 2's
+    /// `batch_input_shape`), -1 for None.
+    static func inputShape(_ config: LayerConfig) throws -> [Int] {
+        try config.require("sparse", false)
+        try config.require("ragged", false)
+        try config.require("optional", false)
+        try checkDType(config.value("dtype"), what: config.what)
+        let key = config.values["batch_shape"] != nil ? "batch_shape" : "batch_input_shape"
+        guard let value = config.value(key), let dims = value.arrayValue, !dims.isEmpty,
+              dims.allSatisfy({ $0.isNull || ($0.intValue ?? 0) > 0 }) else {
+            throw SavingError("\(config.what): '\(key)' must be a list of positive sizes or null, batch first")
+        }
+        return dims.dropFirst().map { $0.intValue ?? -1 }
+    }
 }
 
 /// "(None, 28, 28, 1)", with unknown dimensions as None.
@@ -60,11 +88,15 @@ final class GraphNode {
     let operation: Operation
     let layer: Layer
     let inputs: [KerasTensor]
+    /// Creation order, which numbers a layer's nodes in saved configs (Keras's node index).
+    let serial: Int
+    private static let created = Atomic<Int>(0)
 
     init(operation: Operation, layer: Layer, inputs: [KerasTensor]) {
         self.operation = operation
         self.layer = layer
         self.inputs = inputs
+        serial = GraphNode.created.wrappingAdd(1, ordering: .relaxed).oldValue
     }
 
     func output(shape: [Int], index: Int) -> KerasTensor { KerasTensor(shape: shape, node: self, index: index) }
@@ -116,7 +148,7 @@ extension MergeLayer {
     /// Calls the merge layer on symbolic tensors: `Concatenate()([x, y])`.
     public func callAsFunction(_ inputs: [KerasTensor]) throws -> KerasTensor {
         let shape = try mergedShape(inputs.map(\.shape))
-        if !isBuilt { try buildIfNeeded(inputShape: inputs[0].shape) }
+        try buildIfNeeded(inputShapes: inputs.map(\.shape))
         return GraphNode(operation: .merge, layer: self, inputs: inputs).output(shape: shape, index: 0)
     }
 }
@@ -134,6 +166,7 @@ extension RNNLayer {
                     "Layer \"\(name)\": initial_state expected \(cell.stateCount) tensor(s) of shape \(symbolicShapeString([units])), received \(initialState.map { symbolicShapeString($0.shape) }.joined(separator: ", "))")
             }
         }
+        if !isBuilt || builtInitialStateCount == 0 { builtInitialStateCount = initialState?.count ?? 0 }
         let node = GraphNode(operation: .recurrentWithStates, layer: self, inputs: [input] + (initialState ?? []))
         let output = node.output(shape: try outputShape(for: input.shape), index: 0)
         let states = (0..<cell.stateCount).map { node.output(shape: [units], index: 1 + $0) }
@@ -167,6 +200,7 @@ final class ModelLayer: Layer {
 
     override var className: String { model.graph == nil ? String(describing: type(of: model)) : "Functional" }
     override var weights: [Variable] { model.weights }
+    override var sublayers: [Layer] { model.layers }
     override var isSamplewise: Bool { model.isSamplewise }
     override func outputShape(for inputShape: [Int]) throws -> [Int] { try model.build(inputShapes: [inputShape])[0] }
     override func build(inputShape: [Int]) throws { _ = try model.build(inputShapes: [inputShape]) }

@@ -5,6 +5,9 @@ struct CompiledSettings {
     let optimizer: Optimizer
     /// Per output: the metrics as named in compile() and the accuracy each resolved to.
     let metrics: [[(name: String, kind: Metric.Kind)]]
+    /// How compile() was called, which a saved compile config repeats: one loss for all
+    /// outputs or a list, loss weights given or not, metrics per output or shared.
+    var sharedLoss = true, lossWeightsGiven = false, metricsPerOutput = false
 }
 
 /// The base of every model: compile/fit/evaluate/predict, summary and weights.
@@ -25,6 +28,16 @@ open class Model {
     public var stopTraining = false
     /// The epoch fit starts from, when a callback restored a backup (BackupAndRestore).
     var resumeEpoch: Int?
+    /// Whether a functional model was given lists of inputs and outputs or single tensors
+    /// (its config records which, as Keras's does).
+    var inputsGivenAsList = true
+    var outputsGivenAsList = true
+
+    /// Whether training updates the weights (Keras's `trainable`): setting it sets every
+    /// layer's flag.
+    public var trainable = true {
+        didSet { for layer in layers { layer.trainable = trainable } }
+    }
 
     public init(name: String?) {
         self.name = name ?? LayerNames.unique(String(describing: type(of: self)))
@@ -41,6 +54,8 @@ open class Model {
     /// A functional model with one input and one output.
     public convenience init(inputs: KerasTensor, outputs: KerasTensor, name: String? = nil) throws {
         try self.init(inputs: [inputs], outputs: [outputs], name: name)
+        inputsGivenAsList = false
+        outputsGivenAsList = false
     }
 
     // MARK: Overridden by model kinds
@@ -234,7 +249,9 @@ open class Model {
             let resolved = try perOutput.enumerated().map { o, loss in
                 try (perOutputMetrics?[o] ?? metrics).map { metric in (name: metric.name, kind: try metric.resolved(for: loss)) }
             }
-            compiled = CompiledSettings(losses: perOutput, lossWeights: weights, optimizer: optimizer, metrics: resolved)
+            compiled = CompiledSettings(losses: perOutput, lossWeights: weights, optimizer: optimizer, metrics: resolved,
+                                        sharedLoss: sharedLoss, lossWeightsGiven: lossWeights != nil,
+                                        metricsPerOutput: perOutputMetrics != nil)
         } catch {
             compileError = error as? KerasError ?? .invalidArgument("\(error)")
         }

@@ -2,6 +2,10 @@
 public final class Sequential: Model {
     private var stack: [Layer]
     private var outputShapes: [[Int]] = []
+    /// The input shape of a model loaded from a config with an InputLayer, and that layer's
+    /// name; models built in code take the first layer's `inputShape` instead.
+    var configInputShape: [Int]?
+    var inputLayerName: String?
 
     public init(_ layers: [Layer] = [], name: String? = nil) {
         stack = layers
@@ -21,7 +25,7 @@ public final class Sequential: Model {
 
     /// The first layer's declared `inputShape`, as in Keras.
     public override var inputShapes: [[Int]]? {
-        (stack.first?.declaredInputShape ?? stack.first?.builtInputShape).map { [$0] }
+        (configInputShape ?? stack.first?.declaredInputShape ?? stack.first?.builtInputShape).map { [$0] }
     }
 
     public override var outputNames: [String] { stack.last.map { [$0.name] } ?? [] }

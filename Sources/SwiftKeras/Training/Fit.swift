@@ -168,13 +168,15 @@ extension Model {
     func reduced(_ metrics: PassMetrics) -> PassMetrics { metrics }
 
     /// The weighted total loss and each output's loss, on the tape.
+    /// `extra` holds the layers' own losses (regularizers), which join the total as in Keras.
     func losses(_ outputs: [(output: Tensor, mask: Tensor?)], _ targets: [Tensor], sampleWeights: [Tensor?],
-                settings: CompiledSettings) throws -> (total: Tensor, perOutput: [Tensor]) {
+                settings: CompiledSettings, extra: Tensor? = nil) throws -> (total: Tensor, perOutput: [Tensor]) {
         let perOutput = try outputs.indices.map { o in
             try settings.losses[o](targets[o], outputs[o].output, mask: outputs[o].mask, sampleWeight: sampleWeights[o])
         }
         var total = perOutput[0] * settings.lossWeights[0]
         for o in perOutput.indices.dropFirst() { total = try total + perOutput[o] * settings.lossWeights[o] }
+        if let extra { total = try total + extra }
         return (total, perOutput)
     }
 
@@ -191,8 +193,8 @@ extension Model {
 
     /// One optimizer step on one batch; the losses are those before the update.
     func trainStep(_ batch: Batch, settings: CompiledSettings) throws -> StepResult {
-        let outputs = try callWithMasks(batch.x, training: true)
-        let (total, perOutput) = try losses(outputs, batch.y, sampleWeights: batch.sampleWeights, settings: settings)
+        let (outputs, extra) = try callCollectingLosses(batch.x, training: true)
+        let (total, perOutput) = try losses(outputs, batch.y, sampleWeights: batch.sampleWeights, settings: settings, extra: extra)
         let variables = trainableWeights
         let grads = try gradients(of: total, wrt: variables)
         try withoutGradients { try settings.optimizer.apply(gradients: grads, to: variables) }
@@ -201,8 +203,8 @@ extension Model {
 
     /// The losses and predictions of one batch in inference mode (run without gradients).
     func testStep(_ batch: Batch, settings: CompiledSettings) throws -> StepResult {
-        let outputs = try callWithMasks(batch.x, training: false)
-        let (total, perOutput) = try losses(outputs, batch.y, sampleWeights: batch.sampleWeights, settings: settings)
+        let (outputs, extra) = try callCollectingLosses(batch.x, training: false)
+        let (total, perOutput) = try losses(outputs, batch.y, sampleWeights: batch.sampleWeights, settings: settings, extra: extra)
         return try stepResult(outputs, loss: total, perOutput: perOutput)
     }
 

@@ -10,8 +10,9 @@ open class Optimizer {
     public let clipvalue: Float?
     public let globalClipnorm: Float?
     /// Steps applied so far (Keras's `iterations`).
-    public private(set) var iterations = 0
-    private var slots: [ObjectIdentifier: [Tensor]] = [:]
+    public internal(set) var iterations = 0
+    /// Each variable's state tensors (Saving/OptimizerState.swift reads and restores them).
+    var slots: [ObjectIdentifier: [Tensor]] = [:]
 
     /// Keras's class name ("SGD", "Adam").
     open var name: String { String(describing: type(of: self)) }
@@ -81,6 +82,10 @@ open class Optimizer {
                            slots: state.map { $0 + first }, step: step)
                 }
             }
+        }
+        // Weight constraints (max_norm, non_neg, ...) project the updated values, as in Keras.
+        for variable in variables where variable.trainable {
+            if let constraint = variable.constraint { try variable.assign(try constraint(withoutGradients { variable.value })) }
         }
     }
 
