@@ -18,6 +18,9 @@ Writes under OUTPUT_DIR/data/ (OUTPUT_DIR defaults to Tests/SwiftKerasTests/Fixt
     folders.json           image_dataset_from_directory / text_dataset_from_directory:
                            class names, file order, splits, decoded batches
     random_state.json      numpy RandomState(seed).shuffle permutations
+    preprocessing.json     TextVectorization vocabularies and outputs, Normalization
+                           adapt results, and the serialized configs of the
+                           preprocessing layers
 
 Every file is deterministic: zip timestamps are pinned, random values come from
 generators seeded by the case name, so re-running reproduces the committed bytes.
@@ -338,6 +341,94 @@ def make_folders(data_dir):
 
 
 # ---------------------------------------------------------------------------
+# Preprocessing layers
+# ---------------------------------------------------------------------------
+
+TEXTS = [
+    "The cat sat on the mat. The END!",
+    "the dog's bone -- a dog, a DOG; and a cat?",
+    "Über   straße\tTAB\nnewline  ÜBER [UNK] [unk]",
+    "",
+    "x y z x y x",
+    "e-mail: me@example.com (tab\u00a0nbsp) 3.14 don't",
+]
+QUERIES = ["the cat and the dog", "unknown words only", "", "x x x y straße ÜBER über", "The END"]
+
+
+def make_preprocessing(data_dir):
+    import keras
+    from keras import layers
+    # Layer names in the configs count from a fresh session, whoever ran before.
+    keras.utils.clear_session()
+    cases = []
+    text_configs = {
+        "default_int": {"output_sequence_length": 7},
+        "int_ragged_to_longest": {},
+        "max_tokens": {"max_tokens": 8, "output_sequence_length": 5},
+        "bigrams": {"ngrams": 2, "output_sequence_length": 12},
+        "characters": {"split": "character", "output_sequence_length": 10, "max_tokens": 20},
+        "lower_only": {"standardize": "lower", "output_sequence_length": 6},
+        "strip_only": {"standardize": "strip_punctuation", "output_sequence_length": 6},
+        "no_standardize": {"standardize": None, "output_sequence_length": 6},
+        "multi_hot": {"output_mode": "multi_hot"},
+        "count_max_tokens": {"output_mode": "count", "max_tokens": 6},
+        "count_padded": {"output_mode": "count", "max_tokens": 30, "pad_to_max_tokens": True},
+        "tf_idf": {"output_mode": "tf_idf"},
+    }
+    for name, config in text_configs.items():
+        layer = layers.TextVectorization(**config)
+        layer.adapt(TEXTS)
+        out = np.asarray(layer(np.array(QUERIES)))
+        cases.append({"name": name, "config": config, "vocabulary": layer.get_vocabulary(),
+                      "idf": values(layer._lookup_layer.idf_weights_const) if config.get("output_mode") == "tf_idf" else None,
+                      "output": {"shape": list(out.shape), "values": values(out)}})
+    given = layers.TextVectorization(vocabulary=["cat", "dog", "the"], output_sequence_length=4)
+    out = np.asarray(given(np.array(QUERIES)))
+    cases.append({"name": "given_vocabulary", "config": {"vocabulary": ["cat", "dog", "the"], "output_sequence_length": 4},
+                  "vocabulary": given.get_vocabulary(), "idf": None, "output": {"shape": list(out.shape), "values": values(out)}})
+
+    r = rng_for("normalization")
+    norm_cases = []
+    for name, axis, shape in [("last_axis", -1, (6, 3)), ("all_axes", None, (4, 5)), ("two_axes", (1, 2), (5, 2, 3)),
+                              ("middle_axis", 1, (4, 3, 2))]:
+        x = (r.standard_normal(shape) * 3 + 7).astype(np.float32)
+        layer = layers.Normalization(axis=axis)
+        layer.adapt(x)
+        probe = (r.standard_normal(shape) * 3 + 7).astype(np.float32)
+        out = np.asarray(layer(probe))
+        inverted = layers.Normalization(axis=axis, invert=True, mean=np.asarray(layer.adapt_mean), variance=np.asarray(layer.adapt_variance))
+        back = np.asarray(inverted(out))
+        norm_cases.append({"name": name, "axis": [axis] if isinstance(axis, int) else (list(axis) if axis else []),
+                           "data": {"shape": list(shape), "values": values(x)}, "probe": {"shape": list(shape), "values": values(probe)},
+                           "mean": values(layer.adapt_mean), "variance": values(layer.adapt_variance),
+                           "output": {"shape": list(out.shape), "values": values(out)}, "inverted": values(back)})
+
+    configs = {}
+    examples = {
+        "rescaling": (layers.Rescaling(1.0 / 255), (None, 4, 4, 3)),
+        "rescaling_offset": (layers.Rescaling(1.0 / 127.5, offset=-1.0), (None, 8)),
+        "normalization": (layers.Normalization(), (None, 3)),
+        "normalization_given": (layers.Normalization(axis=-1, mean=[1.0, 2.0], variance=[4.0, 9.0], invert=True), (None, 2)),
+        "resizing": (layers.Resizing(32, 24), (None, 28, 28, 1)),
+        "resizing_crop": (layers.Resizing(16, 16, interpolation="nearest", crop_to_aspect_ratio=True), (None, 20, 30, 3)),
+        "random_flip": (layers.RandomFlip("horizontal", seed=7), (None, 8, 8, 3)),
+        "random_rotation": (layers.RandomRotation(0.1), (None, 8, 8, 1)),
+        "random_rotation_pair": (layers.RandomRotation((-0.2, 0.05), fill_mode="constant", fill_value=1.0, seed=3), (None, 8, 8, 1)),
+        "random_zoom": (layers.RandomZoom(0.2), (None, 8, 8, 1)),
+        "random_zoom_both": (layers.RandomZoom((-0.3, 0.1), width_factor=(0.1, 0.2), fill_mode="nearest", interpolation="nearest"),
+                             (None, 8, 8, 1)),
+        "random_translation": (layers.RandomTranslation(0.1, 0.2), (None, 8, 8, 1)),
+        "text_vectorization": (layers.TextVectorization(max_tokens=100, output_sequence_length=10), None),
+    }
+    for name, (layer, shape) in examples.items():
+        if shape is not None:
+            layer.build(shape)
+        configs[name] = keras.saving.serialize_keras_object(layer)
+    write_json(os.path.join(data_dir, "preprocessing.json"),
+               {"texts": TEXTS, "queries": QUERIES, "text_vectorization": cases, "normalization": norm_cases, "configs": configs})
+
+
+# ---------------------------------------------------------------------------
 
 def main(out_dir):
     data_dir = os.path.join(out_dir, "data")
@@ -346,6 +437,7 @@ def main(out_dir):
     make_images(data_dir)
     make_resize(data_dir)
     make_folders(data_dir)
+    make_preprocessing(data_dir)
 
 
 if __name__ == "__main__":
