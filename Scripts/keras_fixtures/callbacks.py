@@ -338,6 +338,73 @@ def file_name_template_cases():
             for t in templates]
 
 
+def model_checkpoint_case():
+    """The files ModelCheckpoint writes: the best epochs by val_loss, and every 3 batches."""
+    x, y, x_val, y_val = overfitting_regression("early_stopping")
+    out = {}
+    with tempfile.TemporaryDirectory() as folder:
+        runs = {
+            "best": keras.callbacks.ModelCheckpoint(os.path.join(folder, "best", "w.{epoch:02d}.weights.h5"),
+                                                    save_best_only=True, save_weights_only=True),
+            "every_3_batches": keras.callbacks.ModelCheckpoint(
+                os.path.join(folder, "batches", "b.{epoch:02d}-{batch:02d}.weights.h5"), save_freq=3,
+                save_weights_only=True),
+        }
+        for name, checkpoint in runs.items():
+            model = regression_model()
+            model.compile(keras.optimizers.SGD(0.1), "mse")
+            history = model.fit(x, y, batch_size=5, epochs=8, validation_data=(x_val, y_val), verbose=0,
+                                shuffle=False, callbacks=[checkpoint])
+            out[name] = sorted(os.listdir(os.path.dirname(checkpoint.filepath)))
+        check_margin(history.history["val_loss"], 0, "model_checkpoint")
+    return out
+
+
+class Interrupt(keras.callbacks.Callback):
+    """Raises at the end of an epoch (after BackupAndRestore has backed it up)."""
+
+    def __init__(self, epoch):
+        super().__init__()
+        self.epoch = epoch
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == self.epoch:
+            raise RuntimeError("interrupted")
+
+
+def backup_and_restore_case():
+    """A fit interrupted after epoch 2, run again: it resumes at epoch 3 and ends as an
+    uninterrupted run."""
+    rng = rng_for("backup_and_restore")
+    x, y = classification_data(rng, 12)
+    weights = classifier(rng).get_weights()
+
+    def fresh():
+        model = classifier(rng)
+        model.set_weights(weights)
+        model.compile(keras.optimizers.Adam(0.05), "sparse_categorical_crossentropy", metrics=["accuracy"])
+        return model
+
+    unbroken = fresh()
+    unbroken.fit(x, y, batch_size=4, epochs=5, verbose=0, shuffle=False)
+    with tempfile.TemporaryDirectory() as folder:
+        backup = os.path.join(folder, "backup")
+        model = fresh()
+        try:
+            model.fit(x, y, batch_size=4, epochs=5, verbose=0, shuffle=False,
+                      callbacks=[keras.callbacks.BackupAndRestore(backup), Interrupt(2)])
+        except RuntimeError:
+            pass
+        model = fresh()
+        history = model.fit(x, y, batch_size=4, epochs=5, verbose=0, shuffle=False,
+                            callbacks=[keras.callbacks.BackupAndRestore(backup)])
+        left = os.path.exists(backup)
+    return {"x": arr(x), "y": arr(y), "weights": [arr(w) for w in weights], "interrupted_after_epoch": 2,
+            "resumed_epochs": history.epoch, "resumed_history": history_dict(history), "backup_left": left,
+            "weights_after": [arr(w) for w in model.get_weights()],
+            "unbroken_weights_after": [arr(w) for w in unbroken.get_weights()]}
+
+
 def make_callbacks():
     return {
         "hook_order": hook_order_case(),
@@ -350,4 +417,6 @@ def make_callbacks():
         "epochs_and_steps": epochs_and_steps_case(),
         "tensorboard": tensorboard_case(),
         "file_name_templates": file_name_template_cases(),
+        "model_checkpoint": model_checkpoint_case(),
+        "backup_and_restore": backup_and_restore_case(),
     }
