@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Installs the system libraries SwiftKeras links (OpenBLAS, LAPACKE, zlib) when missing.
+# Installs the system libraries SwiftKeras links (OpenBLAS, LAPACKE, zlib, HDF5) when missing.
 set -euo pipefail
-packages=(libopenblas-dev liblapacke-dev zlib1g-dev pkg-config)
+packages=(libopenblas-dev liblapacke-dev zlib1g-dev libhdf5-dev pkg-config)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

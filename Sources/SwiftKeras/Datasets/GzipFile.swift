@@ -1,4 +1,4 @@
-import CZlib
+import CSystemZlib
 import Glibc
 
 /// Reads a whole file, gunzipping it when it is gzip (zlib passes plain files through).

@@ -113,11 +113,16 @@ extension Model {
         let n = xTrain[0].shape[0]
         let steps = (n + batchSize - 1) / batchSize
         let history = History()
-        var rng = GlobalRandom.makeGenerator()
         var order = Array(0..<n)
         for epoch in 0..<epochs {
             if verbose > 0 && epochs > 1 { print("Epoch \(epoch + 1)/\(epochs)") }
-            if shuffle { order.shuffle(using: &rng) }
+            if shuffle {
+                // Each epoch's order depends only on the generator's position when the epoch
+                // starts, so training resumed from a saved model shuffles as an unbroken run.
+                var rng = GlobalRandom.makeGenerator()
+                order = Array(0..<n)
+                order.shuffle(using: &rng)
+            }
             var progress = ProgressBar(target: steps, verbose: verbose)
             var totals = EpochAccumulator(settings: settings, outputNames: outputNames)
             for step in 0..<steps {
