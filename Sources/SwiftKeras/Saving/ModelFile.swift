@@ -19,6 +19,7 @@ extension Model {
         guard path.hasSuffix(".keras") else {
             throw KerasError.invalidArgument("save: expected a path ending in .keras, received '\(path)' (use saveWeights for .weights.h5)")
         }
+        buildFromDeclaredShape()
         guard isBuilt else {
             throw KerasError.notReady("save: model \"\(name)\" is not built yet; build it or call it on data first")
         }
@@ -43,6 +44,7 @@ extension Model {
         guard path.hasSuffix(".weights.h5") else {
             throw KerasError.invalidArgument("saveWeights: the file name must end in .weights.h5, received '\(path)'")
         }
+        buildFromDeclaredShape()
         guard isBuilt else {
             throw KerasError.notReady("saveWeights: model \"\(name)\" is not built yet; build it or call it on data first")
         }
@@ -148,10 +150,14 @@ struct KerasArchive {
         }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(Int(Swift.min(entry.uncompressedSize, 1 << 31)))
+        let checksum: CRC32
         do {
-            _ = try archive.extract(entry) { chunk in bytes.append(contentsOf: chunk) }
+            checksum = try archive.extract(entry) { chunk in bytes.append(contentsOf: chunk) }
         } catch {
             throw SavingError("\(name) is damaged in the archive (\(error))")
+        }
+        guard checksum == entry.checksum else {
+            throw SavingError("\(name) is damaged in the archive (its CRC-32 checksum does not match)")
         }
         guard UInt64(bytes.count) == entry.uncompressedSize else {
             throw SavingError("\(name) is truncated in the archive: \(bytes.count) of \(entry.uncompressedSize) bytes")
