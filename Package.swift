@@ -18,22 +18,29 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        // Zip archives: the .keras model format.
+        // Zip archives (.keras models, .npz arrays) and CSV files.
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
+        .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
     ],
     targets: [
-        // C libraries from the system: OpenBLAS (cblas + LAPACKE) and zlib.
+        // C libraries from the system: OpenBLAS (cblas + LAPACKE). zlib's module, CZlib, comes
+        // with ZIPFoundation (a second module map of that name would clash with it).
         .systemLibrary(
             name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]),
-        // (ZIPFoundation ships a module named CZlib of its own, hence this name.)
+        // Image codecs from the system: libpng, and libjpeg-turbo's TurboJPEG API.
         .systemLibrary(
-            name: "CSystemZlib", path: "Sources/CSystemZlib", pkgConfig: "zlib",
-            providers: [.apt(["zlib1g-dev"])]),
+            name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng",
+            providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(
+            name: "CTurboJPEG", path: "Sources/CTurboJPEG", pkgConfig: "libturbojpeg",
+            providers: [.apt(["libturbojpeg0-dev"])]),
         // HDF5 (serial build): Keras's weight files.
         .systemLibrary(
             name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5-serial",
             providers: [.apt(["libhdf5-dev"])]),
+        // libpng reports errors by longjmp, which Swift cannot catch: a small C layer does.
+        .target(name: "CImageCodecs", dependencies: ["CPNG"]),
 
         // Hand-written C kernels (AVX-512, chosen at run time).
         .target(name: "CKernels"),
@@ -42,7 +49,11 @@ let package = Package(
         // Layers, models, losses, optimizers, training, data.
         .target(
             name: "SwiftKeras",
-            dependencies: ["SwiftKerasEngine", "CSystemZlib", "CHDF5", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+            dependencies: [
+                "SwiftKerasEngine", "CImageCodecs", "CTurboJPEG", "CHDF5",
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+                .product(name: "CSV", package: "CSV.swift"),
+            ],
             exclude: ["Datasets/Data"]),
     ] + examples.map(example) + [
         .testTarget(name: "SwiftKerasEngineTests", dependencies: ["SwiftKerasEngine"]),

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs the system libraries SwiftKeras links (OpenBLAS, LAPACKE, zlib, HDF5) when missing.
+# Installs the system libraries SwiftKeras links (OpenBLAS, LAPACKE, zlib, libpng, libjpeg-turbo, HDF5)
+# when missing.
 set -euo pipefail
-packages=(libopenblas-dev liblapacke-dev zlib1g-dev libhdf5-dev pkg-config)
+packages=(libopenblas-dev liblapacke-dev zlib1g-dev libpng-dev libturbojpeg0-dev libhdf5-dev pkg-config)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -46,6 +46,8 @@ import tensorflow as tf  # noqa: E402
 import keras  # noqa: E402
 from keras import layers  # noqa: E402
 
+import data  # noqa: E402  (NumPy files, images, folders, preprocessing layers: data.py)
+
 GLOBAL_SEED = 1234
 np.random.seed(GLOBAL_SEED)
 keras.utils.set_random_seed(GLOBAL_SEED)
@@ -1369,6 +1371,10 @@ def main():
     write_json(out_dir, "functional.json", make_functional(), sections=True)
     import saving  # noqa: E402  (saving fixtures build on the files above)
     saving.write(out_dir)
+    data.main(out_dir)
+    # The newer layers, regularizers and constraints: their own module and files.
+    import layers_more
+    layers_more.write_all(out_dir)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,35 @@ public struct Activation: Sendable, Hashable, ExpressibleByStringLiteral, Custom
     public static let tanh = Activation(name: "tanh")
     public static let softmax = Activation(name: "softmax")
     public static let hardSigmoid = Activation(name: "hard_sigmoid")
-    public static let known: [Activation] = [.linear, .relu, .sigmoid, .tanh, .softmax, .hardSigmoid]
+    public static let elu = Activation(name: "elu")
+    public static let selu = Activation(name: "selu")
+    public static let celu = Activation(name: "celu")
+    public static let gelu = Activation(name: "gelu")
+    public static let silu = Activation(name: "silu")
+    /// Keras's alias of silu.
+    public static let swish = Activation(name: "swish")
+    public static let softplus = Activation(name: "softplus")
+    public static let softsign = Activation(name: "softsign")
+    public static let exponential = Activation(name: "exponential")
+    public static let relu6 = Activation(name: "relu6")
+    public static let leakyRelu = Activation(name: "leaky_relu")
+    public static let logSoftmax = Activation(name: "log_softmax")
+    public static let logSigmoid = Activation(name: "log_sigmoid")
+    public static let hardSilu = Activation(name: "hard_silu")
+    /// Keras's alias of hard_silu.
+    public static let hardSwish = Activation(name: "hard_swish")
+    public static let hardTanh = Activation(name: "hard_tanh")
+    public static let mish = Activation(name: "mish")
+    public static let tanhShrink = Activation(name: "tanh_shrink")
+    public static let softShrink = Activation(name: "soft_shrink")
+    public static let hardShrink = Activation(name: "hard_shrink")
+    public static let sparsePlus = Activation(name: "sparse_plus")
+    public static let squareplus = Activation(name: "squareplus")
+    public static let known: [Activation] = [
+        .linear, .relu, .sigmoid, .tanh, .softmax, .hardSigmoid, .elu, .selu, .celu, .gelu, .silu, .swish,
+        .softplus, .softsign, .exponential, .relu6, .leakyRelu, .logSoftmax, .logSigmoid, .hardSilu, .hardSwish,
+        .hardTanh, .mish, .tanhShrink, .softShrink, .hardShrink, .sparsePlus, .squareplus,
+    ]
 
     public init(name: String) { self.name = name == "None" ? "linear" : name }
     public init(stringLiteral value: String) { self.init(name: value) }
@@ -33,6 +61,26 @@ public struct Activation: Sendable, Hashable, ExpressibleByStringLiteral, Custom
         case "tanh": return x.tanh()
         case "softmax": return x.softmax()
         case "hard_sigmoid": return (x * (1.0 / 6) + 0.5).clipped(min: 0, max: 1)
+        case "elu": return x.elu()
+        case "selu": return x.selu()
+        case "celu": return x.celu()
+        case "gelu": return x.gelu()
+        case "silu", "swish": return x.silu()
+        case "softplus": return x.softplus()
+        case "softsign": return x.softsign()
+        case "exponential": return x.exp()
+        case "relu6": return x.relu6()
+        case "leaky_relu": return x.leakyRelu()
+        case "log_softmax": return x.logSoftmax()
+        case "log_sigmoid": return x.logSigmoid()
+        case "hard_silu", "hard_swish": return x.hardSilu()
+        case "hard_tanh": return x.hardTanh()
+        case "mish": return x.mish()
+        case "tanh_shrink": return x.tanhShrink()
+        case "soft_shrink": return x.softShrink()
+        case "hard_shrink": return x.hardShrink()
+        case "sparse_plus": return x.sparsePlus()
+        case "squareplus": return x.squareplus()
         default: return x
         }
     }

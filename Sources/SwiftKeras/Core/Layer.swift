@@ -14,6 +14,9 @@ open class Layer {
     /// Weights this layer created itself; wrappers add their inner layers' through `weights`.
     public private(set) var ownWeights: [Variable] = []
 
+    /// A penalty on this layer's output, added to the training loss (Keras's activity_regularizer).
+    public var activityRegularizer: Regularizer?
+
     /// Keras's class name, shown by `summary()` ("Conv2D", "MaxPooling2D").
     open var className: String { String(describing: type(of: self)) }
 
@@ -104,6 +107,7 @@ open class Layer {
         }
         try inputSpec().check(shape: [nil] + inputShape.map { $0 < 0 ? nil : $0 }, layer: name)
         guard !isBuilt else { return }
+        try activityRegularizer?.validate(layer: name, argument: "activity_regularizer")
         try build(inputShape: inputShape)
         builtInputShape = inputShape
         isBuilt = true
@@ -112,13 +116,17 @@ open class Layer {
     /// Calls the layer on a batch, building it on first use.
     public func callAsFunction(_ input: Tensor, mask: Tensor? = nil, training: Bool = false) throws -> Tensor {
         try buildIfNeeded(inputShape: Array(input.shape.dropFirst()))
-        return try call(input, mask: mask, training: training)
+        let output = try call(input, mask: mask, training: training)
+        try addActivityLoss(output)
+        return output
     }
 
-    /// Creates a weight with a Keras name ("kernel", "bias") and initializer.
+    /// Creates a weight with a Keras name ("kernel", "bias") and initializer, and optionally
+    /// a regularizer (added to the training loss) and a constraint (applied after each step).
     @discardableResult
     public func addWeight(name weightName: String, shape: [Int], initializer: Initializer,
-                          trainable: Bool = true) throws -> Variable {
+                          trainable: Bool = true, regularizer: Regularizer? = nil,
+                          constraint: Constraint? = nil) throws -> Variable {
         // An unknown input dimension (-1) must not become a weight size, as in Keras.
         guard shape.allSatisfy({ $0 >= 0 }) else {
             throw KerasError.invalidArgument(
@@ -133,6 +141,7 @@ open class Layer {
         var rng = GlobalRandom.makeGenerator()
         let variable = Variable(try initializer.make(shape, using: &rng), name: "\(name)/\(weightName)",
                                 trainable: trainable && self.trainable)
+        try attach(regularizer: regularizer, constraint: constraint, to: variable, argument: weightName)
         ownWeights.append(variable)
         if trainable { createdTrainable.insert(ObjectIdentifier(variable)) }
         return variable

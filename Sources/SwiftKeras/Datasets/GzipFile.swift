@@ -1,4 +1,4 @@
-import CSystemZlib
+import CZlib
 import Glibc
 
 /// Reads a whole file, gunzipping it when it is gzip (zlib passes plain files through).

@@ -9,13 +9,19 @@ public final class Conv2D: Layer {
     public let useBias: Bool
     public let kernelInitializer: Initializer
     public let biasInitializer: Initializer
+    public let kernelRegularizer: Regularizer?
+    public let biasRegularizer: Regularizer?
+    public let kernelConstraint: Constraint?
+    public let biasConstraint: Constraint?
     public private(set) var kernel: Variable?
     public private(set) var bias: Variable?
 
     public init(filters: Int, kernelSize: (Int, Int), strides: (Int, Int) = (1, 1), padding: Padding = .valid,
                 activation: Activation = .linear, useBias: Bool = true,
                 kernelInitializer: Initializer = .glorotUniform, biasInitializer: Initializer = .zeros,
-                inputShape: [Int]? = nil, name: String? = nil) {
+                kernelRegularizer: Regularizer? = nil, biasRegularizer: Regularizer? = nil,
+                activityRegularizer: Regularizer? = nil, kernelConstraint: Constraint? = nil,
+                biasConstraint: Constraint? = nil, inputShape: [Int]? = nil, name: String? = nil) {
         self.filters = filters
         self.kernelSize = kernelSize
         self.strides = strides
@@ -24,17 +30,26 @@ public final class Conv2D: Layer {
         self.useBias = useBias
         self.kernelInitializer = kernelInitializer
         self.biasInitializer = biasInitializer
+        self.kernelRegularizer = kernelRegularizer
+        self.biasRegularizer = biasRegularizer
+        self.kernelConstraint = kernelConstraint
+        self.biasConstraint = biasConstraint
         super.init(name: name, inputShape: inputShape)
+        self.activityRegularizer = activityRegularizer
     }
 
     /// Keras's positional form: `Conv2D(32, (3, 3), activation: .relu)`.
     public convenience init(_ filters: Int, _ kernelSize: (Int, Int), strides: (Int, Int) = (1, 1),
                             padding: Padding = .valid, activation: Activation = .linear, useBias: Bool = true,
                             kernelInitializer: Initializer = .glorotUniform, biasInitializer: Initializer = .zeros,
-                            inputShape: [Int]? = nil, name: String? = nil) {
+                            kernelRegularizer: Regularizer? = nil, biasRegularizer: Regularizer? = nil,
+                            activityRegularizer: Regularizer? = nil, kernelConstraint: Constraint? = nil,
+                            biasConstraint: Constraint? = nil, inputShape: [Int]? = nil, name: String? = nil) {
         self.init(filters: filters, kernelSize: kernelSize, strides: strides, padding: padding,
                   activation: activation, useBias: useBias, kernelInitializer: kernelInitializer,
-                  biasInitializer: biasInitializer, inputShape: inputShape, name: name)
+                  biasInitializer: biasInitializer, kernelRegularizer: kernelRegularizer,
+                  biasRegularizer: biasRegularizer, activityRegularizer: activityRegularizer,
+                  kernelConstraint: kernelConstraint, biasConstraint: biasConstraint, inputShape: inputShape, name: name)
     }
 
     public override func inputSpec() -> InputSpec {
@@ -50,8 +65,11 @@ public final class Conv2D: Layer {
         try activation.validate(layer: name)
         _ = try outputShape(for: inputShape)
         kernel = try addWeight(name: "kernel", shape: [kernelSize.0, kernelSize.1, inputShape[2], filters],
-                               initializer: kernelInitializer)
-        if useBias { bias = try addWeight(name: "bias", shape: [filters], initializer: biasInitializer) }
+                               initializer: kernelInitializer, regularizer: kernelRegularizer, constraint: kernelConstraint)
+        if useBias {
+            bias = try addWeight(name: "bias", shape: [filters], initializer: biasInitializer,
+                                 regularizer: biasRegularizer, constraint: biasConstraint)
+        }
     }
 
     public override func outputShape(for inputShape: [Int]) throws -> [Int] {

@@ -6,18 +6,29 @@ public final class Dense: Layer {
     public let useBias: Bool
     public let kernelInitializer: Initializer
     public let biasInitializer: Initializer
+    public let kernelRegularizer: Regularizer?
+    public let biasRegularizer: Regularizer?
+    public let kernelConstraint: Constraint?
+    public let biasConstraint: Constraint?
     public private(set) var kernel: Variable?
     public private(set) var bias: Variable?
 
     public init(_ units: Int, activation: Activation = .linear, useBias: Bool = true,
                 kernelInitializer: Initializer = .glorotUniform, biasInitializer: Initializer = .zeros,
-                inputShape: [Int]? = nil, name: String? = nil) {
+                kernelRegularizer: Regularizer? = nil, biasRegularizer: Regularizer? = nil,
+                activityRegularizer: Regularizer? = nil, kernelConstraint: Constraint? = nil,
+                biasConstraint: Constraint? = nil, inputShape: [Int]? = nil, name: String? = nil) {
         self.units = units
         self.activation = activation
         self.useBias = useBias
         self.kernelInitializer = kernelInitializer
         self.biasInitializer = biasInitializer
+        self.kernelRegularizer = kernelRegularizer
+        self.biasRegularizer = biasRegularizer
+        self.kernelConstraint = kernelConstraint
+        self.biasConstraint = biasConstraint
         super.init(name: name, inputShape: inputShape)
+        self.activityRegularizer = activityRegularizer
     }
 
     public override var supportsMasking: Bool { true }
@@ -30,8 +41,12 @@ public final class Dense: Layer {
     public override func build(inputShape: [Int]) throws {
         guard units > 0 else { throw KerasError.invalidArgument("Layer \"\(name)\": units must be positive, received \(units)") }
         try activation.validate(layer: name)
-        kernel = try addWeight(name: "kernel", shape: [inputShape.last!, units], initializer: kernelInitializer)
-        if useBias { bias = try addWeight(name: "bias", shape: [units], initializer: biasInitializer) }
+        kernel = try addWeight(name: "kernel", shape: [inputShape.last!, units], initializer: kernelInitializer,
+                               regularizer: kernelRegularizer, constraint: kernelConstraint)
+        if useBias {
+            bias = try addWeight(name: "bias", shape: [units], initializer: biasInitializer,
+                                 regularizer: biasRegularizer, constraint: biasConstraint)
+        }
     }
 
     public override func outputShape(for inputShape: [Int]) throws -> [Int] {

@@ -6,15 +6,22 @@ public final class Embedding: Layer {
     /// Treat id 0 as padding: later layers get a mask and skip those steps.
     public let maskZero: Bool
     public let embeddingsInitializer: Initializer
+    public let embeddingsRegularizer: Regularizer?
+    public let embeddingsConstraint: Constraint?
     public private(set) var embeddings: Variable?
 
     public init(inputDim: Int, outputDim: Int, embeddingsInitializer: Initializer = .randomUniform(),
+                embeddingsRegularizer: Regularizer? = nil, activityRegularizer: Regularizer? = nil,
+                embeddingsConstraint: Constraint? = nil,
                 maskZero: Bool = false, inputLength: Int? = nil, inputShape: [Int]? = nil, name: String? = nil) {
         self.inputDim = inputDim
         self.outputDim = outputDim
         self.maskZero = maskZero
         self.embeddingsInitializer = embeddingsInitializer
+        self.embeddingsRegularizer = embeddingsRegularizer
+        self.embeddingsConstraint = embeddingsConstraint
         super.init(name: name, inputShape: inputShape ?? inputLength.map { [$0] })
+        self.activityRegularizer = activityRegularizer
     }
 
     /// Keras's positional form: `Embedding(10000, 32)`.
@@ -28,7 +35,8 @@ public final class Embedding: Layer {
         guard inputDim > 0, outputDim > 0 else {
             throw KerasError.invalidArgument("Layer \"\(name)\": input_dim and output_dim must be positive, received \(inputDim) and \(outputDim)")
         }
-        embeddings = try addWeight(name: "embeddings", shape: [inputDim, outputDim], initializer: embeddingsInitializer)
+        embeddings = try addWeight(name: "embeddings", shape: [inputDim, outputDim], initializer: embeddingsInitializer,
+                                   regularizer: embeddingsRegularizer, constraint: embeddingsConstraint)
     }
 
     public override func outputShape(for inputShape: [Int]) throws -> [Int] { inputShape + [outputDim] }

@@ -41,6 +41,14 @@ public enum LayerRegistry {
         ("RepeatVector", RepeatVector.self),
         ("Permute", Permute.self),
         ("Lambda", Lambda.self),
+        ("Rescaling", Rescaling.self),
+        ("Normalization", Normalization.self),
+        ("Resizing", Resizing.self),
+        ("RandomFlip", RandomFlip.self),
+        ("RandomRotation", RandomRotation.self),
+        ("RandomZoom", RandomZoom.self),
+        ("RandomTranslation", RandomTranslation.self),
+        ("TextVectorization", TextVectorization.self),
     ]
 
     /// Keras's other spellings of the same classes.

@@ -145,20 +145,22 @@ extension Model {
     }
 
     /// The weighted total loss and each output's loss, on the tape.
+    /// `extra` holds the layers' own losses (regularizers), which join the total as in Keras.
     func losses(_ outputs: [(output: Tensor, mask: Tensor?)], _ targets: [Tensor],
-                settings: CompiledSettings) throws -> (total: Tensor, perOutput: [Tensor]) {
+                settings: CompiledSettings, extra: Tensor? = nil) throws -> (total: Tensor, perOutput: [Tensor]) {
         let perOutput = try zip(settings.losses, zip(targets, outputs)).map { loss, pair in
             try loss(pair.0, pair.1.output, mask: pair.1.mask)
         }
         var total = perOutput[0] * settings.lossWeights[0]
         for o in perOutput.indices.dropFirst() { total = try total + perOutput[o] * settings.lossWeights[o] }
+        if let extra { total = try total + extra }
         return (total, perOutput)
     }
 
     /// One optimizer step on one batch; the losses are those before the update.
     func trainStep(_ x: [Tensor], _ y: [Tensor], settings: CompiledSettings) throws -> StepResult {
-        let outputs = try callWithMasks(x, training: true)
-        let (total, perOutput) = try losses(outputs, y, settings: settings)
+        let (outputs, extra) = try callCollectingLosses(x, training: true)
+        let (total, perOutput) = try losses(outputs, y, settings: settings, extra: extra)
         let variables = trainableWeights
         let grads = try gradients(of: total, wrt: variables)
         try withoutGradients { try settings.optimizer.apply(gradients: grads, to: variables) }
@@ -205,8 +207,8 @@ extension Model {
             for step in 0..<steps {
                 let range = (step * batchSize)..<Swift.min(n, (step + 1) * batchSize)
                 let xb = try x.map { try $0.slice(rows: range) }, yb = try y.map { try $0.slice(rows: range) }
-                let outputs = try callWithMasks(xb, training: false)
-                let (total, perOutput) = try losses(outputs, yb, settings: settings)
+                let (outputs, extra) = try callCollectingLosses(xb, training: false)
+                let (total, perOutput) = try losses(outputs, yb, settings: settings, extra: extra)
                 let result = StepResult(loss: total.item, outputLosses: perOutput.map(\.item),
                                         predictions: outputs.map(\.output), masks: outputs.map(\.mask))
                 totals.add(result, batchSize: range.count, targets: yb)

@@ -62,6 +62,10 @@ open class Optimizer {
                 }
             }
         }
+        // Weight constraints (max_norm, non_neg, ...) project the updated values, as in Keras.
+        for variable in variables where variable.trainable {
+            if let constraint = variable.constraint { try variable.assign(try constraint(withoutGradients { variable.value })) }
+        }
     }
 
     private func clip(_ grads: inout [Tensor]) {

@@ -60,6 +60,10 @@ extension Tensor {
 public final class Variable: @unchecked Sendable {
     public let name: String
     public var trainable: Bool
+    /// A penalty on this weight that training adds to the loss (a layer's kernel_regularizer).
+    public var regularizer: (@Sendable (Tensor) throws -> Tensor)?
+    /// A projection the optimizer applies after each update (a layer's kernel_constraint).
+    public var constraint: (@Sendable (Tensor) throws -> Tensor)?
     let leaf: GradNode
     private var storedValue: Tensor
 
