@@ -103,23 +103,39 @@ extension Model {
 ///   generator alone.
 public func loadModel(_ path: String, compile: Bool = true, restoreRandomState: Bool = true) throws -> Model {
     do {
-        let archive = try KerasArchive(bytes: try readFile(path))
+        return try loadModel(bytes: try readFile(path), compile: compile, restoreRandomState: restoreRandomState)
+    } catch let error as SavingError {
+        throw KerasError.fileError(path: path, message: error.message)
+    }
+}
+
+/// `loadModel` from a .keras file's bytes; problems are SavingErrors for the caller to
+/// attribute to the file.
+func loadModel(bytes: [UInt8], compile: Bool, restoreRandomState: Bool) throws -> Model {
+    do {
+        let archive = try KerasArchive(bytes: bytes)
         let config: ConfigValue
         do { config = try ConfigValue.parse(json: try archive.entry("config.json")) } catch let error as ConfigValue.ParseError {
             throw SavingError("config.json: \(error)")
         }
+        // Every weight is stored in model.weights.h5 (4 bytes a value), which bounds what
+        // the config may ask to allocate.
+        let weights = try archive.entry("model.weights.h5")
         let model: Model
-        do { model = try deserializeModel(config, compile: compile) } catch let error as SavingError {
+        do {
+            model = try LoadingBudget.limited(to: weights.count / 4 + 1024) { try deserializeModel(config, compile: compile) }
+        } catch let error as SavingError {
             throw SavingError("config.json: \(error.message)")
         }
         guard model.isBuilt else { throw SavingError("config.json: the model has no input shape, so its weights cannot be placed") }
-        let file = try HDF5File.open(image: try archive.entry("model.weights.h5"), label: "model.weights.h5")
+        let file = try HDF5File.open(image: weights, label: "model.weights.h5")
         defer { file.close() }
         try readState(savedObjects(of: model, includeOptimizer: model.compiled != nil), from: file)
         if restoreRandomState, let state = try archive.randomState() { GlobalRandom.generator = state }
         return model
-    } catch let error as SavingError {
-        throw KerasError.fileError(path: path, message: error.message)
+    } catch let error as KerasError {
+        // A layer refusing what the config asks of it (a shape that does not fit, say).
+        throw SavingError("config.json: \(error)")
     }
 }
 
