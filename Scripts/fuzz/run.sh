@@ -12,6 +12,6 @@ swift build -c release --product "$name" -Xswiftc -sanitize=fuzzer,address -Xcc 
   -Xswiftc -g 2>&1 | tail -1
 work=".build/corpus/$target"
 mkdir -p "$work" "crashes/$target"
-ASAN_OPTIONS="detect_leaks=1:allocator_may_return_null=1" ".build/release/$name" "$work" "corpus/$target" \
+ASAN_OPTIONS="detect_leaks=1:allocator_may_return_null=1" LSAN_OPTIONS="suppressions=$PWD/lsan.supp" ".build/release/$name" "$work" "corpus/$target" \
   -max_total_time="$seconds" -rss_limit_mb=4096 -malloc_limit_mb=2048 -timeout=20 -print_final_stats=1 \
   -artifact_prefix="crashes/$target/"

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The loaders libFuzzer exercises (Scripts/fuzz/), each taking a file's bytes. A loader
 /// may throw on any input; it must never trap, hang or leak. The debug test suite replays
 /// Scripts/fuzz/corpus/<name>/ through `all`. A new loader adds its entry here, a target
@@ -18,7 +20,11 @@ public enum FuzzTargets {
 
     /// A whole .keras file: zip, config.json, model.weights.h5.
     public static func kerasArchive(_ bytes: [UInt8]) {
-        _ = try? LayerNames.withFreshNames { try loadModel(bytes: bytes, compile: true, restoreRandomState: false) }
+        // Through a file, as loadModel reads one.
+        let path = "/tmp/swiftkeras-fuzz-\(getpid()).keras"
+        guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else { return }
+        defer { unlink(path) }
+        _ = try? LayerNames.withFreshNames { try loadModel(path, restoreRandomState: false) }
     }
 
     /// A .weights.h5 file loaded into a model with each kind of saved object (layers with

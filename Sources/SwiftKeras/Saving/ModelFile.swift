@@ -70,7 +70,7 @@ extension Model {
         }
         do {
             if path.hasSuffix(".keras") {
-                let archive = try KerasArchive(bytes: try readFile(path))
+                let archive = try KerasArchive(path: path)
                 let file = try HDF5File.open(image: try archive.entry("model.weights.h5"), label: "model.weights.h5")
                 defer { file.close() }
                 try readState(savedObjects(of: self, includeOptimizer: compiled != nil), from: file)
@@ -103,17 +103,16 @@ extension Model {
 ///   generator alone.
 public func loadModel(_ path: String, compile: Bool = true, restoreRandomState: Bool = true) throws -> Model {
     do {
-        return try loadModel(bytes: try readFile(path), compile: compile, restoreRandomState: restoreRandomState)
+        return try loadModel(archive: try KerasArchive(path: path), compile: compile, restoreRandomState: restoreRandomState)
     } catch let error as SavingError {
         throw KerasError.fileError(path: path, message: error.message)
     }
 }
 
-/// `loadModel` from a .keras file's bytes; problems are SavingErrors for the caller to
+/// `loadModel` from an opened .keras archive; problems are SavingErrors for the caller to
 /// attribute to the file.
-func loadModel(bytes: [UInt8], compile: Bool, restoreRandomState: Bool) throws -> Model {
+func loadModel(archive: KerasArchive, compile: Bool, restoreRandomState: Bool) throws -> Model {
     do {
-        let archive = try KerasArchive(bytes: bytes)
         let config: ConfigValue
         do { config = try ConfigValue.parse(json: try archive.entry("config.json")) } catch let error as ConfigValue.ParseError {
             throw SavingError("config.json: \(error)")
@@ -147,11 +146,22 @@ struct KerasArchive {
     /// Entries Keras's loader refuses too: larger than 4 GiB and 100 times their stored size.
     private static let bombFloor: UInt64 = 1 << 32
 
-    init(bytes: [UInt8]) throws {
-        guard bytes.count >= 4, bytes.starts(with: [0x50, 0x4B, 0x03, 0x04]) || bytes.starts(with: [0x50, 0x4B, 0x05, 0x06]) else {
+    /// Opens the file. ZIPFoundation reads it through the file itself: its in-memory reader
+    /// traps on archives whose offsets point past the end, and leaks its buffer when an
+    /// archive fails to open. (Its file reader leaks one path string per archive opened.)
+    init(path: String) throws {
+        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw SavingError("cannot open the file: \(String(cString: strerror(errno)))") }
+        var info = stat()
+        var magic = [UInt8](repeating: 0, count: 4)
+        let isFile = fstat(fd, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
+        let count = isFile ? Glibc.read(fd, &magic, 4) : -1
+        Glibc.close(fd)
+        guard isFile else { throw SavingError("not a regular file") }
+        guard count == 4, magic == [0x50, 0x4B, 0x03, 0x04] || magic == [0x50, 0x4B, 0x05, 0x06] else {
             throw SavingError("not a zip archive (a .keras file is one)")
         }
-        do { archive = try Archive(data: Data(bytes), accessMode: .read) } catch {
+        do { archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .read) } catch {
             throw SavingError("not a readable zip archive (truncated or corrupt: \(error))")
         }
     }

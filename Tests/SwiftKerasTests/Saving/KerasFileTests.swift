@@ -18,7 +18,7 @@ func fixtureTensor(_ value: ConfigValue) throws -> Tensor {
 
 /// The datasets of a .keras file's weights (path -> shape and type), as the fixtures record them.
 func weightsLayout(ofArchive path: String) throws -> ConfigValue {
-    let archive = try KerasArchive(bytes: try readFile(path))
+    let archive = try KerasArchive(path: path)
     return try weightsLayout(image: try archive.entry("model.weights.h5"))
 }
 
@@ -102,7 +102,7 @@ func weightsLayout(image: [UInt8]) throws -> ConfigValue {
         let model = try SwiftFixtureModels.build(name)
         let layout = try weightsLayout(image: try model.weightsImage(label: "model.weights.h5"))
         #expect(firstDifference(layout, try #require(fixture["layout"])) == nil, "\(name) layout")
-        let committed = try KerasArchive(bytes: try readFile(Self.path(name)))
+        let committed = try KerasArchive(path: Self.path(name))
         let config = try ConfigValue.parse(json: try committed.entry("config.json"))
         let today = try LayerNames.withFreshNames { try serializeModel(model, includeCompile: true) }
         #expect(firstDifference(today, config) == nil, "\(name) config")

@@ -103,7 +103,7 @@ import Testing
             // A config naming a class nobody registered.
             let good = Self.small()
             try good.save(folder + "/good.keras")
-            let archive = try KerasArchive(bytes: try readFile(folder + "/good.keras"))
+            let archive = try KerasArchive(path: folder + "/good.keras")
             let config = String(decoding: try archive.entry("config.json"), as: UTF8.self).replacingOccurrences(of: "\"Dense\"", with: "\"Foo\"")
             let zip = try zipArchive([("metadata.json", try archive.entry("metadata.json")), ("config.json", Array(config.utf8)),
                                       ("model.weights.h5", try archive.entry("model.weights.h5"))], date: Date())
