@@ -46,7 +46,7 @@ import Testing
             let zip = try zipArchive([("config.json", Array("{}".utf8))], date: Date())
             try AtomicFile.write(zip, to: folder + "/empty.keras")
             #expect(message { _ = try loadModel(folder + "/empty.keras") }
-                == "\(folder)/empty.keras: config.json: expected a serialized model object, found {}".replacingOccurrences(of: "expected a serialized model object, found {}", with: "the model has no 'class_name'"))
+                == "\(folder)/empty.keras: the archive has no model.weights.h5 (is it a Keras 3 .keras file?)")
         }
     }
 
