@@ -26,7 +26,9 @@ struct LeNet: ParsableCommand {
         xTest = xTest / 255.0
 
         if let load {
+            let started = ContinuousClock.now
             let model = try loadModel(load)
+            print("Loaded \(load) in \(ContinuousClock.now - started)")
             model.summary()
             try finish(model, xTrain, yTrain, xTest, yTest)
             return
@@ -58,8 +60,9 @@ struct LeNet: ParsableCommand {
         print("Test accuracy: \(score[1])")
         print("Training time: \(trainSeconds) s for \(epochs) epoch(s)")
         if let save {
+            let started = ContinuousClock.now
             try model.save(save)
-            print("Saved to \(save)")
+            print("Saved to \(save) in \(ContinuousClock.now - started)")
         }
         if minAccuracy > 0 && score[1] < minAccuracy {
             throw ValidationError("test accuracy \(score[1]) is below the required \(minAccuracy)")
