@@ -15,6 +15,10 @@ let package = Package(
     products: [
         .library(name: "SwiftKeras", targets: ["SwiftKeras"]),
         .library(name: "SwiftKerasEngine", targets: ["SwiftKerasEngine"]),
+        // The command-line tool (`swiftkeras run script.swift`, `new`, `summary`), and the one
+        // shared library it compiles scripts against: SwiftKeras and ArgumentParser.
+        .executable(name: "swiftkeras", targets: ["swiftkeras"]),
+        .library(name: "SwiftKerasScripting", type: .dynamic, targets: ["SwiftKerasScripting"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -55,6 +59,12 @@ let package = Package(
                 .product(name: "CSV", package: "CSV.swift"),
             ],
             exclude: ["Datasets/Data"]),
+        .executableTarget(
+            name: "swiftkeras", dependencies: ["SwiftKeras", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Tools/swiftkeras"),
+        .target(
+            name: "SwiftKerasScripting", dependencies: ["SwiftKeras", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Tools/SwiftKerasScripting"),
     ] + examples.map(example) + [
         .testTarget(name: "SwiftKerasEngineTests", dependencies: ["SwiftKerasEngine"]),
         .testTarget(

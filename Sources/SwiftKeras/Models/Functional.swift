@@ -335,7 +335,7 @@ final class FunctionalGraph {
     }
 
     /// A node's output shapes (several for a recurrent layer returning its states).
-    private func outputShapes(of node: GraphNode) -> [[Int]] {
+    func outputShapes(of node: GraphNode) -> [[Int]] {
         switch node.operation {
         case .input: return [node.layer.declaredInputShape ?? []]
         case .merge: return [(try? (node.layer as! MergeLayer).mergedShape(node.inputs.map(\.shape))) ?? []]

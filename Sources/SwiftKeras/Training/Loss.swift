@@ -88,17 +88,19 @@ public struct Loss: Sendable, Hashable, ExpressibleByStringLiteral, CustomString
 
     /// The mean loss over the batch, recorded on the tape. With a `mask` of padded
     /// timesteps (batch, time), masked steps are left out and the mean is over the rest,
-    /// as Keras does.
-    public func callAsFunction(_ yTrue: Tensor, _ yPred: Tensor, mask: Tensor? = nil) throws -> Tensor {
+    /// as Keras does. `sampleWeight` (one per sample, or per timestep) weighs each row's
+    /// loss; as in Keras the weighted sum is still divided by the number of rows.
+    public func callAsFunction(_ yTrue: Tensor, _ yPred: Tensor, mask: Tensor? = nil, sampleWeight: Tensor? = nil) throws -> Tensor {
         let losses = try perRowLosses(yTrue, yPred)
-        guard let mask else { return try losses.mean() }
-        guard mask.count == losses.count else {
+        if let mask, mask.count != losses.count {
             throw KerasError.invalidData(
                 "\(name): mask of shape \(shapeString(mask.shape)) does not match predictions of shape \(shapeString(yPred.shape))")
         }
-        let weights = try mask.detached.reshaped(losses.shape)
-        let unmasked = Swift.max(try weights.sum().item, 1)
-        return try (losses * weights).sum() * (1 / unmasked)
+        guard let weights = try rowWeights(mask: mask, sampleWeight: sampleWeight, rows: losses.count) else {
+            return try losses.mean()
+        }
+        let divisor = try mask.map { Swift.max(try $0.detached.sum().item, 1) } ?? Float(losses.count)
+        return try (losses * weights.reshaped(losses.shape)).sum() * (1 / divisor)
     }
 
     /// One loss per prediction row (every axis but the last), on the tape.
@@ -161,10 +163,13 @@ func softmaxCrossentropy(logits: Tensor, targets: Tensor) throws -> Tensor {
     let rows = logits.count / Swift.max(width, 1)
     let logProbs = logits.softmaxKernel(log: true)
     let out = Tensor(uninitializedShape: [rows])
-    for r in 0..<rows {
-        var total: Float = 0
-        for j in 0..<width { total -= targets.storage.pointer[r * width + j] * logProbs.storage.pointer[r * width + j] }
-        out.storage.pointer[r] = total
+    let pt = targets.storage.pointer, plp = logProbs.storage.pointer, po = out.storage.pointer
+    parallelFor(rows: rows, width: width) { chunk in
+        for r in chunk {
+            var total: Float = 0
+            for j in 0..<width { total -= pt[r * width + j] * plp[r * width + j] }
+            po[r] = total
+        }
     }
     let targetsDetached = targets.detached
     return Tensor.record("softmax_crossentropy", out, inputs: [logits, targets]) { g, needs in
@@ -173,19 +178,24 @@ func softmaxCrossentropy(logits: Tensor, targets: Tensor) throws -> Tensor {
         if needs[0] {
             let gx = Tensor(uninitializedShape: logits.shape)
             let pg = gx.storage.pointer
-            for r in 0..<rows {
-                var ySum: Float = 0
-                for j in 0..<width { ySum += py[r * width + j] }
-                for j in 0..<width {
-                    let i = r * width + j
-                    pg[i] = pgr[r] * (expf(pl[i]) * ySum - py[i])
+            parallelFor(rows: rows, width: width, costPerElement: 4) { chunk in
+                for r in chunk {
+                    var ySum: Float = 0
+                    for j in 0..<width { ySum += py[r * width + j] }
+                    for j in 0..<width {
+                        let i = r * width + j
+                        pg[i] = pgr[r] * (expf(pl[i]) * ySum - py[i])
+                    }
                 }
             }
             grads[0] = gx
         }
         if needs[1] {
             let gy = Tensor(uninitializedShape: logits.shape)
-            for i in 0..<logits.count { gy.storage.pointer[i] = -pgr[i / width] * pl[i] }
+            let pgy = gy.storage.pointer
+            parallelFor(elements: logits.count) { range in
+                for i in range { pgy[i] = -pgr[i / width] * pl[i] }
+            }
             grads[1] = gy
         }
         return grads
@@ -216,13 +226,16 @@ func sparseSoftmaxCrossentropy(logits: Tensor, labels: Tensor) throws -> Tensor 
     try checkSparseLabels(labels, classes: width)
     let logProbs = logits.softmaxKernel(log: true)
     let out = Tensor(uninitializedShape: [rows])
-    for r in 0..<rows { out.storage.pointer[r] = -logProbs.storage.pointer[r * width + Int(labels.storage.pointer[r])] }
+    let plp = logProbs.storage.pointer, pl = labels.storage.pointer, po = out.storage.pointer
+    for r in 0..<rows { po[r] = -plp[r * width + Int(pl[r])] }
     return Tensor.record("sparse_softmax_crossentropy", out, inputs: [logits]) { g, _ in
         let gx = Tensor(uninitializedShape: logits.shape)
-        let pg = gx.storage.pointer, pl = logProbs.storage.pointer, pgr = g.storage.pointer
-        for r in 0..<rows {
-            for j in 0..<width { pg[r * width + j] = pgr[r] * expf(pl[r * width + j]) }
-            pg[r * width + Int(labels.storage.pointer[r])] -= pgr[r]
+        let pg = gx.storage.pointer, pgr = g.storage.pointer, plp = logProbs.storage.pointer, pl = labels.storage.pointer
+        parallelFor(rows: rows, width: width, costPerElement: 4) { chunk in
+            for r in chunk {
+                for j in 0..<width { pg[r * width + j] = pgr[r] * expf(plp[r * width + j]) }
+                pg[r * width + Int(pl[r])] -= pgr[r]
+            }
         }
         return [gx]
     }

@@ -9,6 +9,9 @@ struct ProgressBar {
     private let start = ContinuousClock.now
     private let isTerminal = isatty(STDOUT_FILENO) != 0
     private var lastDraw: ContinuousClock.Instant?
+    /// When the first step ended: later estimates leave it out, as its time includes building
+    /// the model and warming up (Keras's `_estimate_step_duration`).
+    private var afterFirstStep: ContinuousClock.Instant?
     private var previousWidth = 0
     /// Seconds between plain lines when not on a terminal, so logs stay readable.
     private let plainInterval = 10.0
@@ -23,6 +26,7 @@ struct ProgressBar {
     mutating func update(step: Int, logs: [(String, Float)]) {
         guard verbose == 1 else { return }
         let now = ContinuousClock.now
+        if step == 1 { afterFirstStep = now }
         let finished = step >= target
         if !finished, let lastDraw {
             let since = seconds(now - lastDraw)
@@ -30,7 +34,11 @@ struct ProgressBar {
         }
         lastDraw = now
         let elapsed = seconds(now - start)
-        let perStep = elapsed / Double(Swift.max(step, 1))
+        let perStep = if let afterFirstStep, step > 1 {
+            seconds(now - afterFirstStep) / Double(step - 1)
+        } else {
+            elapsed / Double(Swift.max(step, 1))
+        }
         let digits = String(target).count
         let counter = String(repeating: " ", count: Swift.max(0, digits - String(step).count)) + "\(step)/\(target)"
         let done = Swift.min(20, Int(Double(20 * step) / Double(Swift.max(target, 1))))

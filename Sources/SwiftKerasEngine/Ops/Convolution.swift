@@ -4,15 +4,22 @@
 // (CKernels/conv.c reads each patch where it lies; no patch matrix is written): forward,
 // kernel gradient, and for stride 1 the input gradient as a convolution of the padded
 // output gradient with the flipped kernel. Elsewhere, and for the input gradient of strided
-// convolutions, it is im2col + GEMM. Either way each half of the batch runs on its own core.
+// convolutions, it is im2col + GEMM. Either way chunks of the batch run on the thread pool.
 
 import CKernels
 
-/// Images per GEMM call on the im2col path: keeps each thread's slice of the patch matrix
-/// near the size of its L2 cache.
+/// Images per GEMM call on the im2col path: keeps each call's patch matrix near the size of
+/// an L2 cache.
 private func imagesPerChunk(_ g: WindowGeometry) -> Int {
     let floatsPerImage = max(g.outPixelsPerImage * g.patchSize, 1)
     return max(1, min(g.batch, (1 << 19) / floatsPerImage))
+}
+
+/// Chunks of the batch for the thread pool. Each chunk pays for a copy into its frame and
+/// the convolution kernels' offset tables (a few microseconds), and in the backward pass
+/// (`summed`) for its own kernel-gradient buffer, added up after the loop: fewer chunks there.
+private func convolutionChunking(_ g: WindowGeometry, costPerImage: Int, summed: Bool = false) -> Chunking {
+    Chunking(items: g.batch, costPerItem: costPerImage, maximumChunks: summed ? 16 : 32)
 }
 
 /// Calls `body(first, count)` for consecutive chunks of at most `size` images.
@@ -55,14 +62,16 @@ private struct ImageFrame {
 
 /// Convolution of `input` (N, H, W, C) with `kernel` (KH, KW, C, F), plus `bias` (F), then
 /// ReLU if `relu` (fused: the same values as `.relu()` on the result, one pass fewer).
+/// `dilations` spaces the kernel's taps (atrous convolution; 1 for a plain one).
 public func conv2d(
-    _ input: Tensor, kernel: Tensor, bias: Tensor?, strides: (Int, Int), padding: Padding, relu: Bool = false
+    _ input: Tensor, kernel: Tensor, bias: Tensor?, strides: (Int, Int), padding: Padding,
+    dilations: (Int, Int) = (1, 1), relu: Bool = false
 ) throws -> Tensor {
     guard kernel.rank == 4 else {
         throw TensorError.shapeMismatch(op: "conv2d", message: "kernel must have rank 4, got \(shapeString(kernel.shape))")
     }
     let g = try WindowGeometry(inputShape: input.shape, window: (kernel.shape[0], kernel.shape[1]),
-                               strides: strides, padding: padding)
+                               strides: strides, padding: padding, dilations: dilations)
     guard kernel.shape[2] == g.channels else {
         throw TensorError.shapeMismatch(
             op: "conv2d", message: "input has \(g.channels) channels but the kernel expects \(kernel.shape[2])")
@@ -77,8 +86,8 @@ public func conv2d(
     // The input as the direct kernels read it: every window inside the frame.
     let frame = ImageFrame(
         height: g.inHeight, width: g.inWidth, channels: g.channels,
-        frameHeight: (g.outHeight - 1) * g.strideHeight + g.windowHeight,
-        frameWidth: (g.outWidth - 1) * g.strideWidth + g.windowWidth, top: g.padTop, left: g.padLeft)
+        frameHeight: (g.outHeight - 1) * g.strideHeight + g.spanHeight,
+        frameWidth: (g.outWidth - 1) * g.strideWidth + g.spanWidth, top: g.padTop, left: g.padLeft)
     let framed: TensorStorage? = usesAVX512Kernels ? TensorStorage(uninitializedCount: g.batch * frame.frameSize) : nil
 
     let beta: Float = bias == nil ? 0 : 1
@@ -92,30 +101,29 @@ public func conv2d(
         let rowFloats = g.strideHeight * frame.frameWidth * g.channels
         sk_conv2d_forward_avx512(
             framed.pointer + images.lowerBound * frame.frameSize + rows.lowerBound * rowFloats,
-            Int32(images.count), Int32((rows.count - 1) * g.strideHeight + g.windowHeight),
+            Int32(images.count), Int32((rows.count - 1) * g.strideHeight + g.spanHeight),
             Int32(frame.frameWidth), Int32(g.channels), k, Int32(g.windowHeight), Int32(g.windowWidth),
-            Int32(filters), Int32(g.strideHeight), Int32(g.strideWidth), Int32(rows.count), Int32(g.outWidth),
-            beta, relu, y + (images.lowerBound * pixels + rows.lowerBound * g.outWidth) * filters)
+            Int32(filters), Int32(g.strideHeight), Int32(g.strideWidth), Int32(g.dilationHeight), Int32(g.dilationWidth),
+            Int32(rows.count), Int32(g.outWidth), beta, relu, y + (images.lowerBound * pixels + rows.lowerBound * g.outWidth) * filters)
     }
     if let framed, g.batch == 1 {
-        // One image (predict at batch 1): halves of its output rows, if worth a second thread.
+        // One image (predict at batch 1): chunks of its output rows.
         fillBias(images: 0..<1)
         frame.copy(x, images: 0..<1, into: framed.pointer)
-        let minimumRows = pixels * patch * filters >= multiplyAddsWorthTwoThreads ? 2 : Int.max
-        inParallelHalves(count: g.outHeight, minimum: minimumRows) { rows, _ in
+        parallelFor(Chunking(items: g.outHeight, costPerItem: g.outWidth * patch * filters)) { rows, _ in
             direct(framed, images: 0..<1, rows: rows)
         }
     } else {
-        inParallelHalves(count: g.batch, minimum: 2) { images, _ in
+        parallelFor(convolutionChunking(g, costPerImage: pixels * patch * filters)) { images, _ in
             fillBias(images: images)
             if let framed {
                 frame.copy(x, images: images, into: framed.pointer)
                 direct(framed, images: images, rows: 0..<g.outHeight)
                 return
             }
-            let chunk = imagesPerChunk(g)
-            let cols = TensorStorage(uninitializedCount: min(chunk, images.count) * pixels * patch)
-            forEachChunk(of: images, size: chunk) { first, n in
+            let perCall = imagesPerChunk(g)
+            let cols = TensorStorage(uninitializedCount: min(perCall, images.count) * pixels * patch)
+            forEachChunk(of: images, size: perCall) { first, n in
                 im2col(g, input: x, firstImage: first, imageCount: n, cols: cols.pointer)
                 let dst = y + first * pixels * filters
                 sgemm(m: n * pixels, n: filters, k: patch, a: cols.pointer, lda: patch, b: k, ldb: filters,
@@ -130,21 +138,24 @@ public func conv2d(
     if let bias { inputs.append(bias) }
     return Tensor.record("conv2d", out, inputs: inputs) { grad, needs in
         var grads: [Tensor?] = Array(repeating: nil, count: needs.count)
-        // Stride 1: dX is the convolution of dY, framed with (window - 1 - pad) zeros before
-        // it, with the kernel flipped in space and its in/out axes swapped; it writes every
-        // value of dX, which col2im instead accumulates into zeros.
+        // Stride 1: dX is the convolution of dY, framed with (span - 1 - pad) zeros before
+        // it, with the (equally dilated) kernel flipped in space and its in/out axes swapped;
+        // it writes every value of dX, which col2im instead accumulates into zeros.
         let directInputGradient = framed != nil && g.strideHeight == 1 && g.strideWidth == 1 && needs[0]
         let gx: Tensor? = needs[0] ? (directInputGradient ? Tensor(uninitializedShape: xd.shape) : Tensor.zeros(xd.shape)) : nil
-        let gk: Tensor? = needs[1] ? Tensor.zeros(kd.shape) : nil
-        let gb: Tensor? = needs.count > 2 && needs[2] ? Tensor.zeros([filters]) : nil
-        let kernelSums = gk.map { HalfSums(into: $0.storage.pointer, count: kd.count) }
-        let biasSums = gb.map { HalfSums(into: $0.storage.pointer, count: filters) }
+        let gk: Tensor? = needs[1] ? Tensor(uninitializedShape: kd.shape) : nil
+        let gb: Tensor? = needs.count > 2 && needs[2] ? Tensor(uninitializedShape: [filters]) : nil
+        // Chunks of the batch, each with its own kernel and bias gradient sums.
+        let costPerImage = pixels * patch * filters * ((gk == nil ? 0 : 1) + (gx == nil ? 0 : 1))
+        let chunking = convolutionChunking(g, costPerImage: costPerImage, summed: true)
+        let kernelSums = gk.map { ChunkSums(into: $0.storage.pointer, count: kd.count, chunks: chunking.count) }
+        let biasSums = gb.map { ChunkSums(into: $0.storage.pointer, count: filters, chunks: chunking.count) }
         // Through the fused ReLU first: the gradient passes where the output is positive.
         let preActivationGrad: Tensor
         if relu {
             preActivationGrad = Tensor(uninitializedShape: grad.shape)
             let g = grad.storage.pointer, activated = out.storage.pointer, masked = preActivationGrad.storage.pointer
-            inParallelHalves(elements: grad.count) { range in
+            parallelFor(elements: grad.count) { range in
                 // Both loads unconditional, so this is a select rather than a branch.
                 for i in range { let gi = g[i], yi = activated[i]; masked[i] = yi > 0 ? gi : 0 }
             }
@@ -154,27 +165,28 @@ public func conv2d(
         let dy = preActivationGrad.storage.pointer
         let gradFrame = ImageFrame(
             height: g.outHeight, width: g.outWidth, channels: filters,
-            frameHeight: g.inHeight + g.windowHeight - 1, frameWidth: g.inWidth + g.windowWidth - 1,
-            top: g.windowHeight - 1 - g.padTop, left: g.windowWidth - 1 - g.padLeft)
+            frameHeight: g.inHeight + g.spanHeight - 1, frameWidth: g.inWidth + g.spanWidth - 1,
+            top: g.spanHeight - 1 - g.padTop, left: g.spanWidth - 1 - g.padLeft)
         let framedGrad: TensorStorage? = directInputGradient ? TensorStorage(uninitializedCount: g.batch * gradFrame.frameSize) : nil
         let flippedKernel: TensorStorage? = directInputGradient ? flippedTransposedKernel(kd) : nil
 
-        inParallelHalves(count: g.batch, minimum: 2) { images, part in
+        parallelFor(chunking) { images, chunk in
+            let kernelGradient = kernelSums?.zeroedPart(chunk)
             if let biasSums {
                 // dBias: column sums of dY over these images' pixels.
-                let sums = biasSums.part(part)
+                let sums = biasSums.zeroedPart(chunk)
                 for row in (images.lowerBound * pixels)..<(images.upperBound * pixels) {
                     let values = dy + row * filters
                     for f in 0..<filters { sums[f] += values[f] }
                 }
             }
-            if let kernelSums, let framed {
+            if let kernelGradient, let framed {
                 sk_conv2d_kernel_grad_avx512(
                     framed.pointer + images.lowerBound * frame.frameSize, Int32(images.count),
                     Int32(frame.frameHeight), Int32(frame.frameWidth), Int32(g.channels),
                     dy + images.lowerBound * pixels * filters, Int32(g.windowHeight), Int32(g.windowWidth),
-                    Int32(filters), Int32(g.strideHeight), Int32(g.strideWidth), Int32(g.outHeight),
-                    Int32(g.outWidth), kernelSums.part(part))
+                    Int32(filters), Int32(g.strideHeight), Int32(g.strideWidth), Int32(g.dilationHeight),
+                    Int32(g.dilationWidth), Int32(g.outHeight), Int32(g.outWidth), kernelGradient)
             }
             if let gx, let framedGrad, let flippedKernel {
                 gradFrame.copy(dy, images: images, into: framedGrad.pointer)
@@ -182,22 +194,22 @@ public func conv2d(
                     framedGrad.pointer + images.lowerBound * gradFrame.frameSize, Int32(images.count),
                     Int32(gradFrame.frameHeight), Int32(gradFrame.frameWidth), Int32(filters),
                     flippedKernel.pointer, Int32(g.windowHeight), Int32(g.windowWidth), Int32(g.channels),
-                    1, 1, Int32(g.inHeight), Int32(g.inWidth), 0, false,
+                    1, 1, Int32(g.dilationHeight), Int32(g.dilationWidth), Int32(g.inHeight), Int32(g.inWidth), 0, false,
                     gx.storage.pointer + images.lowerBound * frame.imageSize)
             }
             let kernelGradientLeft = framed == nil && gk != nil
             let inputGradientLeft = gx != nil && framedGrad == nil
             guard kernelGradientLeft || inputGradientLeft else { return }
-            let chunk = imagesPerChunk(g)
-            let cols = TensorStorage(uninitializedCount: min(chunk, images.count) * pixels * patch)
-            forEachChunk(of: images, size: chunk) { first, n in
+            let perCall = imagesPerChunk(g)
+            let cols = TensorStorage(uninitializedCount: min(perCall, images.count) * pixels * patch)
+            forEachChunk(of: images, size: perCall) { first, n in
                 let gOut = dy + first * pixels * filters
-                if kernelGradientLeft, let kernelSums {
+                if kernelGradientLeft, let kernelGradient {
                     im2col(g, input: xd.storage.pointer, firstImage: first, imageCount: n, cols: cols.pointer)
                     // dK (patch x F) += colsᵀ (patch x rows) · dOut (rows x F)
                     sgemm(transA: true, m: patch, n: filters, k: n * pixels, a: cols.pointer, lda: patch,
                           b: gOut, ldb: filters, beta: 1,
-                          c: kernelSums.part(part), ldc: filters)
+                          c: kernelGradient, ldc: filters)
                 }
                 if inputGradientLeft, let gx {
                     // dCols (rows x patch) = dOut (rows x F) · Kᵀ (F x patch), scattered back into dX.
