@@ -186,10 +186,6 @@ func checkSerializable(_ layer: Layer) throws {
     }
     if layer is ModelLayer { return }
     guard LayerRegistry.identity(of: layer) != nil else { throw notSerializable(layer) }
-    if layer.activityRegularizer != nil || layer.ownWeights.contains(where: { $0.regularizer != nil || $0.constraint != nil }) {
-        throw KerasError.invalidArgument(
-            "Layer \"\(layer.name)\" has a regularizer or constraint, which saving does not write yet; saving would drop it")
-    }
     for sublayer in layer.sublayers { try checkSerializable(sublayer) }
 }
 

@@ -175,7 +175,8 @@ struct KerasArchive {
             throw SavingError("\(name) claims \(entry.uncompressedSize) bytes from \(entry.compressedSize): refusing a decompression bomb")
         }
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(Int(Swift.min(entry.uncompressedSize, 1 << 31)))
+        // The header's size is a claim: reserve no more than the stored bytes can hold.
+        bytes.reserveCapacity(Int(Swift.min(entry.uncompressedSize, entry.compressedSize * 1032 + 64, 1 << 26)))
         let checksum: CRC32
         do {
             checksum = try archive.extract(entry) { chunk in bytes.append(contentsOf: chunk) }
