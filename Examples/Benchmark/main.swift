@@ -254,7 +254,7 @@ struct Benchmark: ParsableCommand {
         fields += [
             ("samples", String(n)),
             ("peak_rss_mb", jsonNumber(peakRSSMegabytes(), digits: 10)),
-            ("threads", String(BLASThreads.current)),
+            ("threads", String(numThreads)),
             ("reduced", reduced ? "true" : "false"),
             ("openblas_coretype", environment("OPENBLAS_CORETYPE").map(jsonString) ?? "null"),
             ("openblas_num_threads", environment("OPENBLAS_NUM_THREADS").map(jsonString) ?? "null"),

@@ -52,7 +52,7 @@ TARGETS = {
     "lenet_predict1": ("throughput", 10.0), "lenet_predict256": ("throughput", 1.0),
 }
 
-ENV_VARS = ["OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
+ENV_VARS = ["OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "SWIFTKERAS_NUM_THREADS",
             "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "TF_ENABLE_ONEDNN_OPTS"]
 
 
@@ -237,7 +237,7 @@ def render(args):
                          if np_versions else "")))
     swift_threads = distinct(ok_swift, "threads")
     if swift_threads:
-        facts.append(("SwiftKeras threads", f"OpenBLAS {', '.join(map(str, swift_threads))} (`BLASThreads.current`)"))
+        facts.append(("SwiftKeras threads", f"{', '.join(map(str, swift_threads))} (`numThreads`)"))
     tf_threads = [json.loads(t) for t in distinct(ok_keras, "threads")]
     if tf_threads:
         facts.append(("TensorFlow threads", "; ".join(
@@ -284,8 +284,8 @@ def render(args):
             "(shuffled, no validation). Predict rows: a warm-up `predict` call on 512 images (or one batch), then one timed `predict` over all "
             "images at the stated batch size.",
             "- Every workload runs in its own process (Keras first, then SwiftKeras), so peak memory belongs to "
-            "one workload. TensorFlow keeps its default threading; SwiftKeras starts from OpenBLAS's thread count "
-            "(OPENBLAS_NUM_THREADS, else the cores) and splits work in two halves at most.",
+            "one workload. TensorFlow keeps its default threading; SwiftKeras uses its default too: `numThreads` "
+            "is the CPUs available to the process (SWIFTKERAS_NUM_THREADS or OMP_NUM_THREADS when set).",
             "- Code: `Examples/Benchmark/main.swift` (SwiftKeras) and `Scripts/benchmark/keras_bench.py` (Keras); "
             "raw results in `.build/benchmark/results.jsonl`, logs in `.build/benchmark/logs/`.",
             ""]

@@ -4,24 +4,19 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/// The number of CPUs this process may run on (its affinity mask, as sched_getaffinity
+/// reports it), or 0 when the mask cannot be read.
+int sk_affinity_cpu_count(void);
+
+/// How deep the calling thread is inside chunks of the thread pool (0 outside): a parallel
+/// loop started from inside a chunk runs on the calling thread alone.
+int sk_parallel_depth(void);
+void sk_set_parallel_depth(int depth);
+
 /// A spin-wait hint to the CPU (the `pause` instruction on x86).
 static inline void sk_spin_pause(void) {
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();
-/// In place: values[i] = 1 / (1 + exp(-values[i])), AVX-512 only; the same bits as
-/// fastSigmoid in SwiftKerasEngine.
-void sk_sigmoid_avx512(float *values, int count);
-
-/// In place: values[i] = tanh(values[i]), AVX-512 only; the same bits as fastTanh.
-void sk_tanh_avx512(float *values, int count);
-
-/// Max pooling of one window, AVX-512 only: for each of `channels` channels, the maximum of
-/// in[image_base + (h * in_width + w) * channels + ch] over h0 <= h < h1, w0 <= w < w1 into
-/// out[ch], and the flat index of the first cell holding it into winner[ch] (unless winner
-/// is NULL: inference needs no indices).
-void sk_max_pool_window_avx512(const float *in, long image_base, int in_width, int channels,
-                               int h0, int h1, int w0, int w1, float *out, int32_t *winner);
-
 #endif
 }
 

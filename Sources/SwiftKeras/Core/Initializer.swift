@@ -86,6 +86,7 @@ public enum Initializer: Sendable, Hashable, ExpressibleByStringLiteral {
         // Factor the tall orientation (m >= n), column-major for LAPACK.
         let m = Swift.max(rows, cols), n = Swift.min(rows, cols)
         var a = (0..<(m * n)).map { _ in rng.nextNormal() }
+        prepareOpenBLAS()
         var tau = [Float](repeating: 0, count: n)
         var status = LAPACKE_sgeqrf(LAPACK_COL_MAJOR, Int32(m), Int32(n), &a, Int32(m), &tau)
         let diagonalSigns = (0..<n).map { a[$0 * m + $0] < 0 ? Float(-1) : 1 }

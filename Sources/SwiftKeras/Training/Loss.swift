@@ -161,10 +161,13 @@ func softmaxCrossentropy(logits: Tensor, targets: Tensor) throws -> Tensor {
     let rows = logits.count / Swift.max(width, 1)
     let logProbs = logits.softmaxKernel(log: true)
     let out = Tensor(uninitializedShape: [rows])
-    for r in 0..<rows {
-        var total: Float = 0
-        for j in 0..<width { total -= targets.storage.pointer[r * width + j] * logProbs.storage.pointer[r * width + j] }
-        out.storage.pointer[r] = total
+    let pt = targets.storage.pointer, plp = logProbs.storage.pointer, po = out.storage.pointer
+    parallelFor(rows: rows, width: width) { chunk in
+        for r in chunk {
+            var total: Float = 0
+            for j in 0..<width { total -= pt[r * width + j] * plp[r * width + j] }
+            po[r] = total
+        }
     }
     let targetsDetached = targets.detached
     return Tensor.record("softmax_crossentropy", out, inputs: [logits, targets]) { g, needs in
@@ -173,19 +176,24 @@ func softmaxCrossentropy(logits: Tensor, targets: Tensor) throws -> Tensor {
         if needs[0] {
             let gx = Tensor(uninitializedShape: logits.shape)
             let pg = gx.storage.pointer
-            for r in 0..<rows {
-                var ySum: Float = 0
-                for j in 0..<width { ySum += py[r * width + j] }
-                for j in 0..<width {
-                    let i = r * width + j
-                    pg[i] = pgr[r] * (expf(pl[i]) * ySum - py[i])
+            parallelFor(rows: rows, width: width, costPerElement: 4) { chunk in
+                for r in chunk {
+                    var ySum: Float = 0
+                    for j in 0..<width { ySum += py[r * width + j] }
+                    for j in 0..<width {
+                        let i = r * width + j
+                        pg[i] = pgr[r] * (expf(pl[i]) * ySum - py[i])
+                    }
                 }
             }
             grads[0] = gx
         }
         if needs[1] {
             let gy = Tensor(uninitializedShape: logits.shape)
-            for i in 0..<logits.count { gy.storage.pointer[i] = -pgr[i / width] * pl[i] }
+            let pgy = gy.storage.pointer
+            parallelFor(elements: logits.count) { range in
+                for i in range { pgy[i] = -pgr[i / width] * pl[i] }
+            }
             grads[1] = gy
         }
         return grads
@@ -216,13 +224,16 @@ func sparseSoftmaxCrossentropy(logits: Tensor, labels: Tensor) throws -> Tensor 
     try checkSparseLabels(labels, classes: width)
     let logProbs = logits.softmaxKernel(log: true)
     let out = Tensor(uninitializedShape: [rows])
-    for r in 0..<rows { out.storage.pointer[r] = -logProbs.storage.pointer[r * width + Int(labels.storage.pointer[r])] }
+    let plp = logProbs.storage.pointer, pl = labels.storage.pointer, po = out.storage.pointer
+    for r in 0..<rows { po[r] = -plp[r * width + Int(pl[r])] }
     return Tensor.record("sparse_softmax_crossentropy", out, inputs: [logits]) { g, _ in
         let gx = Tensor(uninitializedShape: logits.shape)
-        let pg = gx.storage.pointer, pl = logProbs.storage.pointer, pgr = g.storage.pointer
-        for r in 0..<rows {
-            for j in 0..<width { pg[r * width + j] = pgr[r] * expf(pl[r * width + j]) }
-            pg[r * width + Int(labels.storage.pointer[r])] -= pgr[r]
+        let pg = gx.storage.pointer, pgr = g.storage.pointer, plp = logProbs.storage.pointer, pl = labels.storage.pointer
+        parallelFor(rows: rows, width: width, costPerElement: 4) { chunk in
+            for r in chunk {
+                for j in 0..<width { pg[r * width + j] = pgr[r] * expf(plp[r * width + j]) }
+                pg[r * width + Int(pl[r])] -= pgr[r]
+            }
         }
         return [gx]
     }

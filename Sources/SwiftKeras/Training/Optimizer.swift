@@ -30,8 +30,8 @@ open class Optimizer {
     open var initialSlotValue: Float { 0 }
 
     /// Updates `weights` (count values) in place from `grads` at step `step` (1-based).
-    /// The rule must be elementwise: large variables are updated in two parts, on two threads,
-    /// each part with pointers offset to its first element.
+    /// The rule must be elementwise: large variables are updated in chunks on the thread pool
+    /// (`parallelFor(elements:)`), each chunk with pointers offset to its first element.
     open func update(weights: UnsafeMutablePointer<Float>, grads: UnsafePointer<Float>, count: Int,
                      slots: [UnsafeMutablePointer<Float>], step: Int) {}
 
@@ -55,7 +55,7 @@ open class Optimizer {
             let state = slots[id]!.map { $0.storage.pointer }
             let step = iterations
             variable.update { weights, count in
-                inParallelHalves(elements: count) { part in
+                parallelFor(elements: count) { part in
                     let first = part.lowerBound
                     update(weights: weights + first, grads: grad.storage.pointer + first, count: part.count,
                            slots: state.map { $0 + first }, step: step)
@@ -85,11 +85,19 @@ open class Optimizer {
     }
 }
 
+/// sqrt(Σ x²) in Double, over fixed chunks of elements whose sums are added in order.
 private func l2Norm(_ t: Tensor) -> Float {
-    var sum: Double = 0
     let p = t.storage.pointer
-    for i in 0..<t.count { sum += Double(p[i] * p[i]) }
-    return Float(sum.squareRoot())
+    let chunking = Chunking.elements(t.count)
+    var partials = [Double](repeating: 0, count: chunking.count)
+    partials.withUnsafeMutableBufferPointer { partials in
+        parallelFor(chunking) { range, chunk in
+            var sum: Double = 0
+            for i in range { sum += Double(p[i] * p[i]) }
+            partials[chunk] = sum
+        }
+    }
+    return Float(partials.reduce(0, +).squareRoot())
 }
 
 /// Stochastic gradient descent with optional (Nesterov) momentum, Keras 3's update rule:

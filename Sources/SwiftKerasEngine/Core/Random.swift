@@ -71,7 +71,7 @@ public enum GlobalRandom {
     }
 }
 
-/// Keras's `set_random_seed`: the same seed (and thread count) gives the same results.
+/// Keras's `set_random_seed`: the same seed gives the same results, for any thread count.
 public func setRandomSeed(_ seed: UInt64) { GlobalRandom.setSeed(seed) }
 
 extension Tensor {

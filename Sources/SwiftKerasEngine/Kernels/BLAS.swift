@@ -1,6 +1,5 @@
 import CKernels
 import COpenBLAS
-import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -15,7 +14,7 @@ let usesAVX512Kernels = sk_has_avx512() && getenv("SWIFTKERAS_DISABLE_AVX512") =
 
 /// Row-major single-precision GEMM: C = alpha * op(A) * op(B) + beta * C.
 /// op(A) is m x k, op(B) is k x n; transposes are handled by the kernels, never materialized.
-/// Large products are split in two halves of C over two threads unless `BLASThreads` is 1.
+/// Large products run in chunks of C on the thread pool (`gemmChunking`).
 func sgemm(
     transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
     alpha: Float = 1, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
@@ -26,58 +25,46 @@ func sgemm(
         if beta == 0 { for i in 0..<m { (c + i * ldc).update(repeating: 0, count: n) } }
         return
     }
-    guard usesAVX512Kernels else {
-        cblas_sgemm(
-            CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-            Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
-        return
-    }
+    if !usesAVX512Kernels { prepareOpenBLAS() }
+    /// The product for one block of C, on the calling thread.
     func run(rows: Range<Int>, columns: Range<Int>) {
         let aStart = transA ? rows.lowerBound : rows.lowerBound * lda
         let bStart = transB ? columns.lowerBound * ldb : columns.lowerBound
-        sk_sgemm_avx512(
-            transA, transB, Int32(rows.count), Int32(columns.count), Int32(k), alpha,
-            a + aStart, Int32(lda), b + bStart, Int32(ldb), beta,
-            c + rows.lowerBound * ldc + columns.lowerBound, Int32(ldc))
+        let block = c + rows.lowerBound * ldc + columns.lowerBound
+        if usesAVX512Kernels {
+            sk_sgemm_avx512(
+                transA, transB, Int32(rows.count), Int32(columns.count), Int32(k), alpha,
+                a + aStart, Int32(lda), b + bStart, Int32(ldb), beta, block, Int32(ldc))
+        } else {
+            cblas_sgemm(
+                CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                Int32(rows.count), Int32(columns.count), Int32(k), alpha, a + aStart, Int32(lda),
+                b + bStart, Int32(ldb), beta, block, Int32(ldc))
+        }
     }
-    guard m * n * k >= multiplyAddsWorthTwoThreads && BLASThreads.current > 1 && (m >= 32 || n >= 32) else {
+    guard let (chunking, byRows) = gemmChunking(transA: transA, transB: transB, m: m, n: n, k: k) else {
         run(rows: 0..<m, columns: 0..<n)
         return
     }
-    // Halves of C: by rows in whole 8-row strips, or by columns in whole 16-wide vectors.
-    let byRows = m >= 32
-    let extent = byRows ? m : n, step = byRows ? 8 : 16
-    let cut = (extent / 2 + step - 1) / step * step
-    WorkerPair.shared.run { part in
-        let range = part == 0 ? 0..<cut : cut..<extent
+    parallelFor(chunking) { range, _ in
         if byRows { run(rows: range, columns: 0..<n) } else { run(rows: 0..<m, columns: range) }
     }
 }
 
-/// Number of threads a GEMM may use: 1 or 2 (the AVX-512 kernel splits in two halves at
-/// most), starting from OpenBLAS's own setting (OPENBLAS_NUM_THREADS). On the AVX-512 path
-/// OpenBLAS itself is left at one thread: its idle workers spin on the second core after
-/// every change of its thread count and slowed batch-1 prediction by 30 %.
-public enum BLASThreads {
-    private static let count: Atomic<Int> = {
-        let initial = Int(openblas_get_num_threads())
-        if usesAVX512Kernels { openblas_set_num_threads(1) }
-        return Atomic(initial)
-    }()
-
-    public static func set(_ threads: Int) {
-        count.store(max(1, threads), ordering: .relaxed)
-        if !usesAVX512Kernels { openblas_set_num_threads(Int32(max(1, threads))) }
-    }
-
-    public static var current: Int { count.load(ordering: .relaxed) }
-
-    /// Runs `body` with single-threaded GEMMs (for code that runs its own threads).
-    static func singleThreaded<R>(_ body: () throws -> R) rethrows -> R {
-        let previous = current
-        guard previous > 1 else { return try body() }
-        set(1)
-        defer { set(previous) }
-        return try body()
-    }
+/// How a product is cut into blocks of C for the thread pool, from its shape alone; nil
+/// when it is too small to split. Each block is a GEMM of its own, which packs (copies into
+/// strips) the operands it does not read in place: blocks of rows each read all of B, in
+/// place unless B is transposed or the block has more than 64 rows; blocks of columns each
+/// read all of A, in place unless A is transposed. So an untransposed B splits by rows, in
+/// blocks of at least 64 rows (fewer would stream B from memory once per few rows), and a
+/// transposed B by columns (in whole 48-column strips of the micro-kernel, or 16 for a
+/// product of a few rows) when that gives as many blocks.
+func gemmChunking(transA: Bool, transB: Bool, m: Int, n: Int, k: Int) -> (Chunking, byRows: Bool)? {
+    guard m * n * k >= 2 * Chunking.defaultMinimumCost else { return nil }
+    let rows = Chunking(items: m, costPerItem: n * k, minimumCost: Swift.max(Chunking.defaultMinimumCost, 64 * n * k), multiple: 8)
+    let columns = Chunking(items: n, costPerItem: m * k, multiple: m < 8 ? 16 : 48)
+    let preferRows = !transB && m >= 128
+    if !preferRows && columns.count > 1 && columns.count >= rows.count { return (columns, false) }
+    if rows.count > 1 { return (rows, true) }
+    return columns.count > 1 ? (columns, false) : nil
 }

@@ -26,7 +26,8 @@ func broadcastStrides(_ shape: [Int], to outShape: [Int]) -> [Int] {
     return strides
 }
 
-/// Applies `f` elementwise over the broadcast of `a` and `b` into `out`.
+/// Applies `f` elementwise over the broadcast of `a` and `b` into `out`, in chunks on the
+/// thread pool (every output element is computed alone: chunks change nothing).
 @inline(__always)
 func broadcastBinary(
     _ a: Tensor, _ b: Tensor, outShape: [Int], into out: UnsafeMutablePointer<Float>,
@@ -35,47 +36,55 @@ func broadcastBinary(
     let pa = a.storage.pointer, pb = b.storage.pointer
     let n = outShape.reduce(1, *)
     if a.shape == outShape && b.shape == outShape {
-        for i in 0..<n { out[i] = f(pa[i], pb[i]) }
+        parallelFor(elements: n) { range in for i in range { out[i] = f(pa[i], pb[i]) } }
         return
     }
     if b.count == 1 && a.count == n {
         let s = pb[0]
-        for i in 0..<n { out[i] = f(pa[i], s) }
+        parallelFor(elements: n) { range in for i in range { out[i] = f(pa[i], s) } }
         return
     }
     if a.count == 1 && b.count == n {
         let s = pa[0]
-        for i in 0..<n { out[i] = f(s, pb[i]) }
+        parallelFor(elements: n) { range in for i in range { out[i] = f(s, pb[i]) } }
         return
     }
     // Row broadcast (bias add): b's shape is a suffix of the output and a is full.
     if a.count == n, b.count > 0, n % b.count == 0, Array(outShape.suffix(b.shape.count)) == b.shape {
         let width = b.count
-        var row = 0
-        while row < n {
-            let pr = pa + row, po = out + row
-            for j in 0..<width { po[j] = f(pr[j], pb[j]) }
-            row += width
+        parallelFor(rows: n / width, width: width) { rows in
+            for row in rows {
+                let pr = pa + row * width, po = out + row * width
+                for j in 0..<width { po[j] = f(pr[j], pb[j]) }
+            }
         }
         return
     }
-    // General case: odometer over all axes but the last, inner loop over the last axis.
+    // General case: rows of the last axis; an odometer over the other axes from each chunk's first row.
     let rank = outShape.count
+    guard rank > 0, n > 0 else { return }
     let sa = broadcastStrides(a.shape, to: outShape), sb = broadcastStrides(b.shape, to: outShape)
     let inner = outShape[rank - 1], ia = sa[rank - 1], ib = sb[rank - 1]
-    var index = [Int](repeating: 0, count: rank)
-    var offA = 0, offB = 0, o = 0
-    while o < n {
-        for j in 0..<inner { out[o + j] = f(pa[offA + j * ia], pb[offB + j * ib]) }
-        o += inner
-        var axis = rank - 2
-        while axis >= 0 {
-            index[axis] += 1
-            offA += sa[axis]; offB += sb[axis]
-            if index[axis] < outShape[axis] { break }
-            offA -= sa[axis] * outShape[axis]; offB -= sb[axis] * outShape[axis]
-            index[axis] = 0
-            axis -= 1
+    parallelFor(rows: n / inner, width: inner) { rows in
+        var index = [Int](repeating: 0, count: rank)
+        var offA = 0, offB = 0, rest = rows.lowerBound
+        for axis in stride(from: rank - 2, through: 0, by: -1) {
+            index[axis] = rest % outShape[axis]
+            rest /= outShape[axis]
+            offA += index[axis] * sa[axis]; offB += index[axis] * sb[axis]
+        }
+        for row in rows {
+            let o = row * inner
+            for j in 0..<inner { out[o + j] = f(pa[offA + j * ia], pb[offB + j * ib]) }
+            var axis = rank - 2
+            while axis >= 0 {
+                index[axis] += 1
+                offA += sa[axis]; offB += sb[axis]
+                if index[axis] < outShape[axis] { break }
+                offA -= sa[axis] * outShape[axis]; offB -= sb[axis] * outShape[axis]
+                index[axis] = 0
+                axis -= 1
+            }
         }
     }
 }

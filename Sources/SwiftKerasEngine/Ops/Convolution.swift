@@ -4,15 +4,22 @@
 // (CKernels/conv.c reads each patch where it lies; no patch matrix is written): forward,
 // kernel gradient, and for stride 1 the input gradient as a convolution of the padded
 // output gradient with the flipped kernel. Elsewhere, and for the input gradient of strided
-// convolutions, it is im2col + GEMM. Either way each half of the batch runs on its own core.
+// convolutions, it is im2col + GEMM. Either way chunks of the batch run on the thread pool.
 
 import CKernels
 
-/// Images per GEMM call on the im2col path: keeps each thread's slice of the patch matrix
-/// near the size of its L2 cache.
+/// Images per GEMM call on the im2col path: keeps each call's patch matrix near the size of
+/// an L2 cache.
 private func imagesPerChunk(_ g: WindowGeometry) -> Int {
     let floatsPerImage = max(g.outPixelsPerImage * g.patchSize, 1)
     return max(1, min(g.batch, (1 << 19) / floatsPerImage))
+}
+
+/// Chunks of the batch for the thread pool. Each chunk pays for a copy into its frame and
+/// the convolution kernels' offset tables (a few microseconds), and in the backward pass
+/// (`summed`) for its own kernel-gradient buffer, added up after the loop: fewer chunks there.
+private func convolutionChunking(_ g: WindowGeometry, costPerImage: Int, summed: Bool = false) -> Chunking {
+    Chunking(items: g.batch, costPerItem: costPerImage, maximumChunks: summed ? 16 : 32)
 }
 
 /// Calls `body(first, count)` for consecutive chunks of at most `size` images.
@@ -98,24 +105,23 @@ public func conv2d(
             beta, relu, y + (images.lowerBound * pixels + rows.lowerBound * g.outWidth) * filters)
     }
     if let framed, g.batch == 1 {
-        // One image (predict at batch 1): halves of its output rows, if worth a second thread.
+        // One image (predict at batch 1): chunks of its output rows.
         fillBias(images: 0..<1)
         frame.copy(x, images: 0..<1, into: framed.pointer)
-        let minimumRows = pixels * patch * filters >= multiplyAddsWorthTwoThreads ? 2 : Int.max
-        inParallelHalves(count: g.outHeight, minimum: minimumRows) { rows, _ in
+        parallelFor(Chunking(items: g.outHeight, costPerItem: g.outWidth * patch * filters)) { rows, _ in
             direct(framed, images: 0..<1, rows: rows)
         }
     } else {
-        inParallelHalves(count: g.batch, minimum: 2) { images, _ in
+        parallelFor(convolutionChunking(g, costPerImage: pixels * patch * filters)) { images, _ in
             fillBias(images: images)
             if let framed {
                 frame.copy(x, images: images, into: framed.pointer)
                 direct(framed, images: images, rows: 0..<g.outHeight)
                 return
             }
-            let chunk = imagesPerChunk(g)
-            let cols = TensorStorage(uninitializedCount: min(chunk, images.count) * pixels * patch)
-            forEachChunk(of: images, size: chunk) { first, n in
+            let perCall = imagesPerChunk(g)
+            let cols = TensorStorage(uninitializedCount: min(perCall, images.count) * pixels * patch)
+            forEachChunk(of: images, size: perCall) { first, n in
                 im2col(g, input: x, firstImage: first, imageCount: n, cols: cols.pointer)
                 let dst = y + first * pixels * filters
                 sgemm(m: n * pixels, n: filters, k: patch, a: cols.pointer, lda: patch, b: k, ldb: filters,
@@ -135,16 +141,19 @@ public func conv2d(
         // value of dX, which col2im instead accumulates into zeros.
         let directInputGradient = framed != nil && g.strideHeight == 1 && g.strideWidth == 1 && needs[0]
         let gx: Tensor? = needs[0] ? (directInputGradient ? Tensor(uninitializedShape: xd.shape) : Tensor.zeros(xd.shape)) : nil
-        let gk: Tensor? = needs[1] ? Tensor.zeros(kd.shape) : nil
-        let gb: Tensor? = needs.count > 2 && needs[2] ? Tensor.zeros([filters]) : nil
-        let kernelSums = gk.map { HalfSums(into: $0.storage.pointer, count: kd.count) }
-        let biasSums = gb.map { HalfSums(into: $0.storage.pointer, count: filters) }
+        let gk: Tensor? = needs[1] ? Tensor(uninitializedShape: kd.shape) : nil
+        let gb: Tensor? = needs.count > 2 && needs[2] ? Tensor(uninitializedShape: [filters]) : nil
+        // Chunks of the batch, each with its own kernel and bias gradient sums.
+        let costPerImage = pixels * patch * filters * ((gk == nil ? 0 : 1) + (gx == nil ? 0 : 1))
+        let chunking = convolutionChunking(g, costPerImage: costPerImage, summed: true)
+        let kernelSums = gk.map { ChunkSums(into: $0.storage.pointer, count: kd.count, chunks: chunking.count) }
+        let biasSums = gb.map { ChunkSums(into: $0.storage.pointer, count: filters, chunks: chunking.count) }
         // Through the fused ReLU first: the gradient passes where the output is positive.
         let preActivationGrad: Tensor
         if relu {
             preActivationGrad = Tensor(uninitializedShape: grad.shape)
             let g = grad.storage.pointer, activated = out.storage.pointer, masked = preActivationGrad.storage.pointer
-            inParallelHalves(elements: grad.count) { range in
+            parallelFor(elements: grad.count) { range in
                 // Both loads unconditional, so this is a select rather than a branch.
                 for i in range { let gi = g[i], yi = activated[i]; masked[i] = yi > 0 ? gi : 0 }
             }
@@ -159,22 +168,23 @@ public func conv2d(
         let framedGrad: TensorStorage? = directInputGradient ? TensorStorage(uninitializedCount: g.batch * gradFrame.frameSize) : nil
         let flippedKernel: TensorStorage? = directInputGradient ? flippedTransposedKernel(kd) : nil
 
-        inParallelHalves(count: g.batch, minimum: 2) { images, part in
+        parallelFor(chunking) { images, chunk in
+            let kernelGradient = kernelSums?.zeroedPart(chunk)
             if let biasSums {
                 // dBias: column sums of dY over these images' pixels.
-                let sums = biasSums.part(part)
+                let sums = biasSums.zeroedPart(chunk)
                 for row in (images.lowerBound * pixels)..<(images.upperBound * pixels) {
                     let values = dy + row * filters
                     for f in 0..<filters { sums[f] += values[f] }
                 }
             }
-            if let kernelSums, let framed {
+            if let kernelGradient, let framed {
                 sk_conv2d_kernel_grad_avx512(
                     framed.pointer + images.lowerBound * frame.frameSize, Int32(images.count),
                     Int32(frame.frameHeight), Int32(frame.frameWidth), Int32(g.channels),
                     dy + images.lowerBound * pixels * filters, Int32(g.windowHeight), Int32(g.windowWidth),
                     Int32(filters), Int32(g.strideHeight), Int32(g.strideWidth), Int32(g.outHeight),
-                    Int32(g.outWidth), kernelSums.part(part))
+                    Int32(g.outWidth), kernelGradient)
             }
             if let gx, let framedGrad, let flippedKernel {
                 gradFrame.copy(dy, images: images, into: framedGrad.pointer)
@@ -188,16 +198,16 @@ public func conv2d(
             let kernelGradientLeft = framed == nil && gk != nil
             let inputGradientLeft = gx != nil && framedGrad == nil
             guard kernelGradientLeft || inputGradientLeft else { return }
-            let chunk = imagesPerChunk(g)
-            let cols = TensorStorage(uninitializedCount: min(chunk, images.count) * pixels * patch)
-            forEachChunk(of: images, size: chunk) { first, n in
+            let perCall = imagesPerChunk(g)
+            let cols = TensorStorage(uninitializedCount: min(perCall, images.count) * pixels * patch)
+            forEachChunk(of: images, size: perCall) { first, n in
                 let gOut = dy + first * pixels * filters
-                if kernelGradientLeft, let kernelSums {
+                if kernelGradientLeft, let kernelGradient {
                     im2col(g, input: xd.storage.pointer, firstImage: first, imageCount: n, cols: cols.pointer)
                     // dK (patch x F) += colsᵀ (patch x rows) · dOut (rows x F)
                     sgemm(transA: true, m: patch, n: filters, k: n * pixels, a: cols.pointer, lda: patch,
                           b: gOut, ldb: filters, beta: 1,
-                          c: kernelSums.part(part), ldc: filters)
+                          c: kernelGradient, ldc: filters)
                 }
                 if inputGradientLeft, let gx {
                     // dCols (rows x patch) = dOut (rows x F) · Kᵀ (F x patch), scattered back into dX.

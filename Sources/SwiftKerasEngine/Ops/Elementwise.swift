@@ -19,7 +19,9 @@ extension Tensor {
     public func mapDetached(_ f: (Float) -> Float) -> Tensor {
         let out = Tensor(uninitializedShape: shape)
         let p = storage.pointer, o = out.storage.pointer
-        for i in 0..<count { o[i] = f(p[i]) }
+        parallelFor(elements: count) { range in
+            for i in range { o[i] = f(p[i]) }
+        }
         return out
     }
 
@@ -29,7 +31,9 @@ extension Tensor {
         precondition(count == other.count, "internal: zip of \(shape) and \(other.shape)")
         let out = Tensor(uninitializedShape: shape)
         let p = storage.pointer, q = other.storage.pointer, o = out.storage.pointer
-        for i in 0..<count { o[i] = f(p[i], q[i]) }
+        parallelFor(elements: count) { range in
+            for i in range { o[i] = f(p[i], q[i]) }
+        }
         return out
     }
 
@@ -83,14 +87,14 @@ extension Tensor {
     static func unary<F: UnaryFunction>(_ function: F, _ x: Tensor) -> Tensor {
         let out = Tensor(uninitializedShape: x.shape)
         let px = x.storage.pointer, po = out.storage.pointer
-        inParallelHalves(elements: x.count) { range in
+        parallelFor(elements: x.count) { range in
             for i in range { po[i] = function.value(px[i]) }
         }
         let xd = x.detached
         return record(F.name, out, inputs: [x]) { g, _ in
             let gx = Tensor(uninitializedShape: xd.shape)
             let pg = g.storage.pointer, px = xd.storage.pointer, py = out.storage.pointer, po = gx.storage.pointer
-            inParallelHalves(elements: xd.count) { range in
+            parallelFor(elements: xd.count) { range in
                 for i in range { po[i] = pg[i] * function.derivative(x: px[i], y: py[i]) }
             }
             return [gx]

@@ -18,6 +18,11 @@ struct ChannelLayout {
     var count: Int { outer * channels * inner }
     /// Elements per channel.
     var perChannel: Int { outer * inner }
+    /// Chunks of the outer slices for the thread pool.
+    var chunking: Chunking {
+        Chunking(items: outer, costPerItem: channels * inner, minimumCost: Chunking.elementsPerChunk,
+                 maximumChunks: Chunking.maximumChunks)
+    }
 
     init(shape: [Int], axis: Int) {
         outer = shape[..<axis].reduce(1, *)
@@ -38,20 +43,19 @@ struct ChannelLayout {
 /// Rows accumulated in Float before their sums are added into the Double totals.
 private let rowsPerFlush = 64
 
-/// Per-channel sums of f(x, channel) over the layout, in Double, split over two threads
-/// by outer slices. `f` receives the value and its channel index.
+/// Per-channel sums of f(x, channel) over the layout, in Double, in chunks of outer slices
+/// on the thread pool. `f` receives the value and its channel index.
 @inline(__always)
 private func channelSums(
     _ layout: ChannelLayout, _ f: (_ index: Int, _ channel: Int) -> Float
 ) -> [Double] {
-    let c = layout.channels
-    // One row of totals per half of the batch, added together at the end.
-    let totals = UnsafeMutablePointer<Double>.allocate(capacity: 2 * c)
+    let c = layout.channels, chunking = layout.chunking
+    // One row of totals per chunk, added together in chunk order at the end.
+    let totals = UnsafeMutablePointer<Double>.allocate(capacity: chunking.count * c)
     defer { totals.deallocate() }
-    totals.initialize(repeating: 0, count: 2 * c)
-    let minimum = layout.count >= elementsWorthTwoThreads ? 2 : Int.max
-    inParallelHalves(count: layout.outer, minimum: minimum) { slices, half in
-        let totals = totals + half * c
+    totals.initialize(repeating: 0, count: chunking.count * c)
+    parallelFor(chunking) { slices, chunk in
+        let totals = totals + chunk * c
         if layout.inner == 1 {
             // Rows of `channels`: accumulate whole rows (vectorizes), flush every few rows.
             let acc = UnsafeMutablePointer<Float>.allocate(capacity: c)
@@ -75,11 +79,15 @@ private func channelSums(
             }
         }
     }
-    return (0..<c).map { totals[$0] + totals[c + $0] }
+    return (0..<c).map { channel in
+        var total = totals[channel]
+        for chunk in 1..<Swift.max(chunking.count, 1) { total += totals[chunk * c + channel] }
+        return total
+    }
 }
 
 /// out[i] = x[i] * a[channel] + b[channel] over the layout (and optionally a third term
-/// p[channel] * z[i]), split over two threads.
+/// p[channel] * z[i]), in chunks of outer slices on the thread pool.
 @inline(__always)
 private func channelAffine(
     _ layout: ChannelLayout, x: UnsafePointer<Float>, a: [Float], b: [Float],
@@ -90,8 +98,7 @@ private func channelAffine(
         b.withUnsafeBufferPointer { b in
             (p ?? []).withUnsafeBufferPointer { p in
                 let pa = a.baseAddress!, pb = b.baseAddress!, pp = p.baseAddress
-                let minimum = layout.count >= elementsWorthTwoThreads ? 2 : Int.max
-                inParallelHalves(count: layout.outer, minimum: minimum) { slices, _ in
+                parallelFor(layout.chunking) { slices, _ in
                     if layout.inner == 1 {
                         for r in slices {
                             let base = r * c
@@ -305,8 +312,8 @@ public func layerNormalization(
     let stats = Tensor(uninitializedShape: [rows, 2])
     let px = x.storage.pointer, po = out.storage.pointer, ps = stats.storage.pointer
     let pgamma = scale?.storage.pointer, pbeta = offset?.storage.pointer
-    let minimum = x.count >= elementsWorthTwoThreads ? 2 : Int.max
-    inParallelHalves(count: rows, minimum: minimum) { range, _ in
+    let rowChunking = Chunking.rows(rows, width: width, costPerElement: 3)
+    parallelFor(rowChunking) { range, _ in
         for r in range {
             let row = px + r * width, o = po + r * width
             let mean = sumContiguous(row, width) / Float(width)
@@ -334,16 +341,17 @@ public func layerNormalization(
         let needsScale = hasScale && needs[1]
         let needsOffset = hasOffset && needs[hasScale ? 2 : 1]
         let gx: Tensor? = needs[0] ? Tensor(uninitializedShape: xd.shape) : nil
-        // dgamma = sum over rows of dy * xhat, dbeta = sum over rows of dy: per half, then combined.
-        let gScale = needsScale ? Tensor.zeros(featureShape) : nil
-        let gOffset = needsOffset ? Tensor.zeros(featureShape) : nil
-        let scaleSums = gScale.map { HalfSums(into: $0.storage.pointer, count: width) }
-        let offsetSums = gOffset.map { HalfSums(into: $0.storage.pointer, count: width) }
-        let scratch = TensorStorage(uninitializedCount: 2 * width)
-        let scratch2 = TensorStorage(uninitializedCount: 2 * width)
-        inParallelHalves(count: rows, minimum: minimum) { range, half in
-            let g = (half == 0 ? scratch : scratch2).pointer
-            let sScale = scaleSums?.part(half), sOffset = offsetSums?.part(half)
+        // dgamma = sum over rows of dy * xhat, dbeta = sum over rows of dy: per chunk, then
+        // added in chunk order.
+        let gScale = needsScale ? Tensor(uninitializedShape: featureShape) : nil
+        let gOffset = needsOffset ? Tensor(uninitializedShape: featureShape) : nil
+        let scaleSums = gScale.map { ChunkSums(into: $0.storage.pointer, count: width, chunks: rowChunking.count) }
+        let offsetSums = gOffset.map { ChunkSums(into: $0.storage.pointer, count: width, chunks: rowChunking.count) }
+        parallelFor(rowChunking) { range, chunk in
+            let scratch = TensorStorage(uninitializedCount: width)
+            defer { withExtendedLifetime(scratch) {} }
+            let g = scratch.pointer
+            let sScale = scaleSums?.zeroedPart(chunk), sOffset = offsetSums?.zeroedPart(chunk)
             for r in range {
                 let row = px + r * width, dy = pg + r * width
                 let mean = ps[2 * r], invStd = ps[2 * r + 1]

@@ -15,7 +15,7 @@ public func maxPool2d(_ input: Tensor, poolSize: (Int, Int), strides: (Int, Int)
     let px = input.storage.pointer, po = out.storage.pointer
     let win = UnsafeMutableRawPointer(winners.storage.pointer).assumingMemoryBound(to: Int32.self)
     let keepWinners = Tensor.willRecord(inputs: [input])
-    inParallelHalves(count: g.batch, minimum: 2) { images, _ in
+    parallelFor(poolingChunking(g)) { images, _ in
         forEachWindow(g, images: images) { o, h0, h1, w0, w1, imageBase in
             if usesAVX512Kernels {
                 sk_max_pool_window_avx512(px, imageBase, Int32(g.inWidth), Int32(c), Int32(h0), Int32(h1),
@@ -63,9 +63,9 @@ public func maxPool2d(_ input: Tensor, poolSize: (Int, Int), strides: (Int, Int)
         let pg = grad.storage.pointer, pgx = gx.storage.pointer
         let win = UnsafeRawPointer(winners.storage.pointer).assumingMemoryBound(to: Int32.self)
         let inPerImage = g.inHeight * g.inWidth * c
-        // Each image's winners lie in that image, so halves of the batch write disjoint memory
+        // Each image's winners lie in that image, so chunks of the batch write disjoint memory
         // (zeros first, then the scatter).
-        inParallelHalves(count: g.batch, minimum: 2) { images, _ in
+        parallelFor(poolingChunking(g)) { images, _ in
             (pgx + images.lowerBound * inPerImage).update(repeating: 0, count: images.count * inPerImage)
             for i in (images.lowerBound * outPerImage)..<(images.upperBound * outPerImage) {
                 pgx[Int(win[i])] += pg[i]
@@ -79,32 +79,48 @@ public func maxPool2d(_ input: Tensor, poolSize: (Int, Int), strides: (Int, Int)
 /// input, as TensorFlow does.
 public func averagePool2d(_ input: Tensor, poolSize: (Int, Int), strides: (Int, Int), padding: Padding) throws -> Tensor {
     let g = try WindowGeometry(inputShape: input.shape, window: poolSize, strides: strides, padding: padding)
-    let out = Tensor.zeros([g.batch, g.outHeight, g.outWidth, g.channels])
-    forEachWindow(g) { o, h0, h1, w0, w1, imageBase in
-        let scale = 1 / Float((h1 - h0) * (w1 - w0))
-        let dst = out.storage.pointer + o
-        for h in h0..<h1 {
-            for w in w0..<w1 {
-                let src = input.storage.pointer + imageBase + (h * g.inWidth + w) * g.channels
-                for ch in 0..<g.channels { dst[ch] += src[ch] * scale }
+    let out = Tensor(uninitializedShape: [g.batch, g.outHeight, g.outWidth, g.channels])
+    let px = input.storage.pointer, po = out.storage.pointer
+    let outPerImage = g.outHeight * g.outWidth * g.channels, inPerImage = g.inHeight * g.inWidth * g.channels
+    parallelFor(poolingChunking(g)) { images, _ in
+        (po + images.lowerBound * outPerImage).update(repeating: 0, count: images.count * outPerImage)
+        forEachWindow(g, images: images) { o, h0, h1, w0, w1, imageBase in
+            let scale = 1 / Float((h1 - h0) * (w1 - w0))
+            let dst = po + o
+            for h in h0..<h1 {
+                for w in w0..<w1 {
+                    let src = px + imageBase + (h * g.inWidth + w) * g.channels
+                    for ch in 0..<g.channels { dst[ch] += src[ch] * scale }
+                }
             }
         }
     }
     let inputShape = input.shape
     return Tensor.record("average_pool2d", out, inputs: [input]) { grad, _ in
-        let gx = Tensor.zeros(inputShape)
-        forEachWindow(g) { o, h0, h1, w0, w1, imageBase in
-            let scale = 1 / Float((h1 - h0) * (w1 - w0))
-            let src = grad.storage.pointer + o
-            for h in h0..<h1 {
-                for w in w0..<w1 {
-                    let dst = gx.storage.pointer + imageBase + (h * g.inWidth + w) * g.channels
-                    for ch in 0..<g.channels { dst[ch] += src[ch] * scale }
+        let gx = Tensor(uninitializedShape: inputShape)
+        let pg = grad.storage.pointer, pgx = gx.storage.pointer
+        // Windows add into their own image only: chunks of the batch write disjoint memory.
+        parallelFor(poolingChunking(g)) { images, _ in
+            (pgx + images.lowerBound * inPerImage).update(repeating: 0, count: images.count * inPerImage)
+            forEachWindow(g, images: images) { o, h0, h1, w0, w1, imageBase in
+                let scale = 1 / Float((h1 - h0) * (w1 - w0))
+                let src = pg + o
+                for h in h0..<h1 {
+                    for w in w0..<w1 {
+                        let dst = pgx + imageBase + (h * g.inWidth + w) * g.channels
+                        for ch in 0..<g.channels { dst[ch] += src[ch] * scale }
+                    }
                 }
             }
         }
         return [gx]
     }
+}
+
+/// Chunks of the batch for pooling, which reads each input value about once: sized like
+/// an elementwise pass over the input.
+private func poolingChunking(_ g: WindowGeometry) -> Chunking {
+    Chunking(items: g.batch, costPerItem: g.inHeight * g.inWidth * g.channels, minimumCost: Chunking.elementsPerChunk)
 }
 
 /// Visits every output window of `images` (default: all): its output offset and the input rows/cols it covers.

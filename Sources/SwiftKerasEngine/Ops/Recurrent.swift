@@ -148,6 +148,12 @@ public func recurrent(
     return RecurrentResult(sequence: sequence, lastOutput: states[0], states: states)
 }
 
+/// Chunks of a recurrent op's batch for the thread pool: whole 8-row strips of the GEMM
+/// kernel, each running the whole sequence.
+func recurrentRowChunking(cell: RecurrentCell, batch: Int, steps: Int, units: Int) -> Chunking {
+    Chunking(items: batch, costPerItem: steps * units * cell.gateCount * units, multiple: 8)
+}
+
 /// Forward values saved for the backward pass, and both passes.
 private final class RecurrentTape: @unchecked Sendable {
     let cell: RecurrentCell
@@ -163,6 +169,8 @@ private final class RecurrentTape: @unchecked Sendable {
     var acts: TensorStorage
     /// LSTM: activation(c); GRU reset_after: the recurrent part of the candidate. steps x n x units.
     var extra: TensorStorage?
+    /// Chunks of the batch's rows, for both passes.
+    let rowChunking: Chunking
 
     init(cell: RecurrentCell, batch: Int, steps: Int, features: Int, units: Int, goBackwards: Bool,
          mask: Tensor?, dropMask: Tensor?) {
@@ -171,6 +179,7 @@ private final class RecurrentTape: @unchecked Sendable {
         self.goBackwards = goBackwards
         self.mask = mask
         self.dropMask = dropMask
+        rowChunking = recurrentRowChunking(cell: cell, batch: batch, steps: steps, units: units)
         hs = TensorStorage(uninitializedCount: (steps + 1) * batch * units)
         // Zeroed: masked rows never write their gates, and the backward GEMMs read them.
         acts = TensorStorage(repeating: 0, count: steps * batch * gates * units)
@@ -217,10 +226,9 @@ private final class RecurrentTape: @unchecked Sendable {
         let resetHidden = TensorStorage(repeating: 0, count: n * u)
         let rk = recurrentKernel.storage.pointer
 
-        // The rows are independent, so the batch is split in two halves that run every step
-        // on their own core; small per-step GEMMs are also faster single-threaded than with
-        // OpenBLAS waking its workers each step.
-        inParallelHalves(count: n) { rows, _ in
+        // The rows are independent: chunks of the batch run every step on the thread pool,
+        // each with its own small per-step GEMMs (one join per sequence, not per step).
+        parallelFor(rowChunking) { rows, _ in
             let r0 = rows.lowerBound, m = rows.count
             // Input projection of these samples' timesteps in one GEMM, the input bias pre-filled.
             let projected = xw.pointer + r0 * steps * gu
@@ -339,8 +347,8 @@ private final class RecurrentTape: @unchecked Sendable {
         let dropped = TensorStorage(uninitializedCount: n * u)
         let resetHidden = TensorStorage(uninitializedCount: n * u)
         let dResetHidden = TensorStorage(uninitializedCount: n * u)
-        let gRecurrent = Tensor.zeros([u, gu])
-        let gRecurrentBias = TensorStorage(repeating: 0, count: gu)
+        let gRecurrent = Tensor(uninitializedShape: [u, gu])
+        let gRecurrentBias = TensorStorage(uninitializedCount: gu)
         let rk = recurrentKernel.storage.pointer
         let dropMask = self.dropMask?.storage.pointer
         // Uᵀ (gu x u), laid out once so that each step's dhIn = dRec · Uᵀ reads it in place
@@ -348,26 +356,27 @@ private final class RecurrentTape: @unchecked Sendable {
         let rkT = TensorStorage(uninitializedCount: u * gu)
         for i in 0..<u { for j in 0..<gu { rkT.pointer[j * u + i] = rk[i * gu + j] } }
 
-        // Each half of the batch runs back through time on its own thread, with its own
-        // partial weight and bias gradients, summed afterwards.
-        let gKernel = Tensor.zeros(kernel.shape)
+        // Each chunk of the batch runs back through time on the thread pool, with its own
+        // partial weight and bias gradients, summed afterwards in chunk order.
+        let gKernel = Tensor(uninitializedShape: kernel.shape)
         let gBias = Tensor.zeros(cell.biasShape(units: u))
-        let recurrentSums = HalfSums(into: gRecurrent.storage.pointer, count: u * gu)
-        let recurrentBiasSums = HalfSums(into: gRecurrentBias.pointer, count: gu)
-        let kernelSums = HalfSums(into: gKernel.storage.pointer, count: d * gu)
-        let inputBiasSums = HalfSums(into: gBias.storage.pointer, count: gu)
+        let chunks = rowChunking.count
+        let recurrentSums = ChunkSums(into: gRecurrent.storage.pointer, count: u * gu, chunks: chunks)
+        let recurrentBiasSums = ChunkSums(into: gRecurrentBias.pointer, count: gu, chunks: chunks)
+        let kernelSums = ChunkSums(into: gKernel.storage.pointer, count: d * gu, chunks: chunks)
+        let inputBiasSums = ChunkSums(into: gBias.storage.pointer, count: gu, chunks: chunks)
         let gInput = Tensor(uninitializedShape: input.shape)
-        inParallelHalves(count: n) { rows, part in
+        parallelFor(rowChunking) { rows, chunk in
             let r0 = rows.lowerBound, m = rows.count
-            let partialRecurrent = recurrentSums.part(part), partialBias = recurrentBiasSums.part(part)
+            let partialRecurrent = recurrentSums.zeroedPart(chunk), partialBias = recurrentBiasSums.zeroedPart(chunk)
+            let partialKernel = kernelSums.zeroedPart(chunk), inputBias = inputBiasSums.zeroedPart(chunk)
             defer {
                 // Input side of these samples, all timesteps at once: dX, and partial dW and input-bias sums.
                 let dx = dxw.pointer + r0 * steps * gu
                 sgemm(transB: true, m: m * steps, n: d, k: gu, a: dx, lda: gu, b: kernel.storage.pointer, ldb: gu,
                       c: gInput.storage.pointer + r0 * steps * d, ldc: d)
                 sgemm(transA: true, m: d, n: gu, k: m * steps, a: input.storage.pointer + r0 * steps * d, lda: d, b: dx, ldb: gu,
-                      c: kernelSums.part(part), ldc: gu)
-                let inputBias = inputBiasSums.part(part)
+                      c: partialKernel, ldc: gu)
                 for r in 0..<(m * steps) { for j in 0..<gu { inputBias[j] += dx[r * gu + j] } }
             }
             for s in stride(from: steps - 1, through: 0, by: -1) {

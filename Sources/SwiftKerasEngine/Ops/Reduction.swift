@@ -13,42 +13,85 @@ extension Tensor {
         return result.sorted()
     }
 
-    /// Sum over `axes` keeping them as size 1, no tape entry.
+    /// Sum over `axes` keeping them as size 1, no tape entry. Chunks of the leading axis run
+    /// on the thread pool; where that axis is summed over, each chunk sums apart and the
+    /// chunks are added in order (`ChunkSums`), so the bits do not depend on the thread count.
     public func sumKernel(axes: [Int]) -> Tensor {
         var outShape = shape
         for a in axes { outShape[a] = 1 }
-        let out = Tensor(repeating: 0, shape: outShape)
+        let out = Tensor(uninitializedShape: outShape)
         let n = count
-        if n == 0 { return out }
         let p = storage.pointer, o = out.storage.pointer
         let outCount = out.count
+        if n == 0 {
+            o.update(repeating: 0, count: outCount)
+            return out
+        }
         let isLeading = axes == Array(0..<axes.count)
         let isTrailing = axes == Array((rank - axes.count)..<rank)
         if isTrailing {
-            let block = n / Swift.max(outCount, 1)
-            for i in 0..<outCount { o[i] = sumContiguous(p + i * block, block) }
+            let block = n / outCount
+            if outCount == 1 {
+                // One long sum: fixed blocks of elements, their sums added in order.
+                let chunking = Chunking.elements(n)
+                let partials = UnsafeMutablePointer<Float>.allocate(capacity: chunking.count)
+                defer { partials.deallocate() }
+                parallelFor(chunking) { range, chunk in
+                    partials[chunk] = sumContiguous(p + range.lowerBound, range.count)
+                }
+                var total = partials[0]
+                for chunk in 1..<chunking.count { total += partials[chunk] }
+                o[0] = total
+            } else {
+                parallelFor(rows: outCount, width: block) { outputs in
+                    for i in outputs { o[i] = sumContiguous(p + i * block, block) }
+                }
+            }
         } else if isLeading {
             // Column sums: accumulate whole rows, which vectorizes.
-            var row = 0
-            while row < n {
-                let pr = p + row
-                for j in 0..<outCount { o[j] += pr[j] }
-                row += outCount
+            let rows = n / outCount
+            let chunking = Chunking.rows(rows, width: outCount)
+            let sums = ChunkSums(into: o, count: outCount, chunks: chunking.count)
+            parallelFor(chunking) { range, chunk in
+                let part = sums.zeroedPart(chunk)
+                for row in range {
+                    let pr = p + row * outCount
+                    for j in 0..<outCount { part[j] += pr[j] }
+                }
             }
+            sums.combine()
         } else {
+            // Odometer over every element, in chunks of the leading axis.
             let outStrides = broadcastStrides(outShape, to: shape)
-            var index = [Int](repeating: 0, count: rank)
-            var outOffset = 0
-            for i in 0..<n {
-                o[outOffset] += p[i]
-                var axis = rank - 1
-                while axis >= 0 {
-                    index[axis] += 1
-                    outOffset += outStrides[axis]
-                    if index[axis] < shape[axis] { break }
-                    outOffset -= outStrides[axis] * shape[axis]
-                    index[axis] = 0
-                    axis -= 1
+            let perLeading = n / shape[0]
+            let chunking = Chunking.rows(shape[0], width: perLeading, costPerElement: 4)
+            func accumulate(_ leading: Range<Int>, into target: UnsafeMutablePointer<Float>) {
+                var index = [Int](repeating: 0, count: rank)
+                index[0] = leading.lowerBound
+                var outOffset = leading.lowerBound * outStrides[0]
+                for i in (leading.lowerBound * perLeading)..<(leading.upperBound * perLeading) {
+                    target[outOffset] += p[i]
+                    var axis = rank - 1
+                    while axis >= 0 {
+                        index[axis] += 1
+                        outOffset += outStrides[axis]
+                        if index[axis] < shape[axis] { break }
+                        outOffset -= outStrides[axis] * shape[axis]
+                        index[axis] = 0
+                        axis -= 1
+                    }
+                }
+            }
+            if axes.contains(0) {
+                let sums = ChunkSums(into: o, count: outCount, chunks: chunking.count)
+                parallelFor(chunking) { range, chunk in accumulate(range, into: sums.zeroedPart(chunk)) }
+                sums.combine()
+            } else {
+                // Each chunk of the leading axis has outputs of its own.
+                let outPerLeading = outCount / shape[0]
+                parallelFor(chunking) { range, _ in
+                    (o + range.lowerBound * outPerLeading).update(repeating: 0, count: range.count * outPerLeading)
+                    accumulate(range, into: o)
                 }
             }
         }
@@ -84,12 +127,14 @@ extension Tensor {
         let rows = width == 0 ? 0 : count / width
         let out = Tensor(uninitializedShape: Array(shape.dropLast()))
         let p = storage.pointer, o = out.storage.pointer
-        for r in 0..<rows {
-            let row = p + r * width
-            var best = 0
-            var bestValue = row[0]
-            for j in 1..<Swift.max(width, 1) where row[j] > bestValue { bestValue = row[j]; best = j }
-            o[r] = Float(best)
+        parallelFor(rows: rows, width: width) { chunk in
+            for r in chunk {
+                let row = p + r * width
+                var best = 0
+                var bestValue = row[0]
+                for j in 1..<Swift.max(width, 1) where row[j] > bestValue { bestValue = row[j]; best = j }
+                o[r] = Float(best)
+            }
         }
         return out
     }
@@ -100,19 +145,23 @@ extension Tensor {
         let rows = width == 0 ? 0 : count / width
         let outShape = keepDims ? Array(shape.dropLast()) + [1] : Array(shape.dropLast())
         let out = Tensor(uninitializedShape: outShape)
-        var argmax = [Int](repeating: 0, count: rows)
+        let argmax = UnsafeMutableBufferPointer<Int>.allocate(capacity: rows)
         let p = storage.pointer, o = out.storage.pointer
-        for r in 0..<rows {
-            let row = p + r * width
-            var best = 0
-            for j in 1..<Swift.max(width, 1) where row[j] > row[best] { best = j }
-            argmax[r] = best
-            o[r] = row[best]
+        parallelFor(rows: rows, width: width) { chunk in
+            for r in chunk {
+                let row = p + r * width
+                var best = 0
+                for j in 1..<Swift.max(width, 1) where row[j] > row[best] { best = j }
+                argmax[r] = best
+                o[r] = row[best]
+            }
         }
+        let winners = Array(argmax)
+        argmax.deallocate()
         let inputShape = shape
         return Tensor.record("max", out, inputs: [self]) { g, _ in
             let gx = Tensor.zeros(inputShape)
-            for r in 0..<rows { gx.storage.pointer[r * width + argmax[r]] = g.storage.pointer[r] }
+            for r in 0..<rows { gx.storage.pointer[r * width + winners[r]] = g.storage.pointer[r] }
             return [gx]
         }
     }

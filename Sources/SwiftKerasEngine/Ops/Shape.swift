@@ -53,18 +53,31 @@ extension Tensor {
         for i in stride(from: rank - 2, through: 0, by: -1) { inStrides[i] = inStrides[i + 1] * shape[i + 1] }
         let strides = permutation.map { inStrides[$0] }
         let p = storage.pointer, o = out.storage.pointer
-        var index = [Int](repeating: 0, count: rank)
-        var offset = 0
-        for i in 0..<count {
-            o[i] = p[offset]
-            var axis = rank - 1
-            while axis >= 0 {
-                index[axis] += 1
-                offset += strides[axis]
-                if index[axis] < outShape[axis] { break }
-                offset -= strides[axis] * outShape[axis]
-                index[axis] = 0
-                axis -= 1
+        guard count > 0 else { return out }
+        guard rank > 0 else { o[0] = p[0]; return out }
+        // Rows of the output's last axis, in chunks; each chunk starts its odometer at its first row.
+        let inner = outShape[rank - 1], rank = self.rank
+        parallelFor(rows: count / inner, width: inner, costPerElement: 2) { rows in
+            var index = [Int](repeating: 0, count: rank)
+            var offset = 0, rest = rows.lowerBound
+            for axis in stride(from: rank - 2, through: 0, by: -1) {
+                index[axis] = rest % outShape[axis]
+                rest /= outShape[axis]
+                offset += index[axis] * strides[axis]
+            }
+            let innerStride = strides[rank - 1]
+            for row in rows {
+                let dst = o + row * inner
+                for j in 0..<inner { dst[j] = p[offset + j * innerStride] }
+                var axis = rank - 2
+                while axis >= 0 {
+                    index[axis] += 1
+                    offset += strides[axis]
+                    if index[axis] < outShape[axis] { break }
+                    offset -= strides[axis] * outShape[axis]
+                    index[axis] = 0
+                    axis -= 1
+                }
             }
         }
         return out
@@ -218,15 +231,22 @@ public func embeddingLookup(_ table: Tensor, ids: Tensor) throws -> Tensor {
     }
     let out = Tensor(uninitializedShape: ids.shape + [dim])
     let rows = (0..<ids.count).map { Int(idValues[$0]) }
-    for (i, r) in rows.enumerated() {
-        (out.storage.pointer + i * dim).update(from: table.storage.pointer + r * dim, count: dim)
+    let po = out.storage.pointer, pt = table.storage.pointer
+    parallelFor(rows: rows.count, width: dim) { chunk in
+        for i in chunk { (po + i * dim).update(from: pt + rows[i] * dim, count: dim) }
     }
     let tableShape = table.shape
     return Tensor.record("embedding", out, inputs: [table]) { g, _ in
-        let gt = Tensor.zeros(tableShape)
-        for (i, r) in rows.enumerated() {
-            let dst = gt.storage.pointer + r * dim, src = g.storage.pointer + i * dim
-            for j in 0..<dim { dst[j] += src[j] }
+        let gt = Tensor(uninitializedShape: tableShape)
+        let pgt = gt.storage.pointer, pg = g.storage.pointer
+        // Chunks of the table's rows: each zeroes its rows and adds the ids that fall in them,
+        // in id order, as one thread would.
+        parallelFor(Chunking(items: vocabulary, costPerItem: dim + 1, minimumCost: Chunking.elementsPerChunk)) { range, _ in
+            (pgt + range.lowerBound * dim).update(repeating: 0, count: range.count * dim)
+            for (i, r) in rows.enumerated() where range.contains(r) {
+                let dst = pgt + r * dim, src = pg + i * dim
+                for j in 0..<dim { dst[j] += src[j] }
+            }
         }
         return [gt]
     }

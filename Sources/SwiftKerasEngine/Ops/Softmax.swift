@@ -12,11 +12,13 @@ extension Tensor {
             let gx = Tensor(uninitializedShape: out.shape)
             let rows = width == 0 ? 0 : out.count / width
             let py = out.storage.pointer, pg = g.storage.pointer, po = gx.storage.pointer
-            for r in 0..<rows {
-                let y = py + r * width, gr = pg + r * width, o = po + r * width
-                var dot: Float = 0
-                for j in 0..<width { dot += gr[j] * y[j] }
-                for j in 0..<width { o[j] = y[j] * (gr[j] - dot) }
+            parallelFor(rows: rows, width: width) { chunk in
+                for r in chunk {
+                    let y = py + r * width, gr = pg + r * width, o = po + r * width
+                    var dot: Float = 0
+                    for j in 0..<width { dot += gr[j] * y[j] }
+                    for j in 0..<width { o[j] = y[j] * (gr[j] - dot) }
+                }
             }
             return [gx]
         }
@@ -32,11 +34,13 @@ extension Tensor {
             let gx = Tensor(uninitializedShape: out.shape)
             let rows = width == 0 ? 0 : out.count / width
             let py = out.storage.pointer, pg = g.storage.pointer, po = gx.storage.pointer
-            for r in 0..<rows {
-                let y = py + r * width, gr = pg + r * width, o = po + r * width
-                var total: Float = 0
-                for j in 0..<width { total += gr[j] }
-                for j in 0..<width { o[j] = gr[j] - expf(y[j]) * total }
+            parallelFor(rows: rows, width: width, costPerElement: 4) { chunk in
+                for r in chunk {
+                    let y = py + r * width, gr = pg + r * width, o = po + r * width
+                    var total: Float = 0
+                    for j in 0..<width { total += gr[j] }
+                    for j in 0..<width { o[j] = gr[j] - expf(y[j]) * total }
+                }
             }
             return [gx]
         }
@@ -47,18 +51,20 @@ extension Tensor {
         let rows = width == 0 ? 0 : count / width
         let out = Tensor(uninitializedShape: shape)
         let px = storage.pointer, po = out.storage.pointer
-        for r in 0..<rows {
-            let x = px + r * width, o = po + r * width
-            var m = -Float.infinity
-            for j in 0..<width { m = Swift.max(m, x[j]) }
-            var total: Float = 0
-            for j in 0..<width { let e = expf(x[j] - m); o[j] = e; total += e }
-            if log {
-                let logTotal = logf(total)
-                for j in 0..<width { o[j] = x[j] - m - logTotal }
-            } else {
-                let inv = 1 / total
-                for j in 0..<width { o[j] *= inv }
+        parallelFor(rows: rows, width: width, costPerElement: 4) { chunk in
+            for r in chunk {
+                let x = px + r * width, o = po + r * width
+                var m = -Float.infinity
+                for j in 0..<width { m = Swift.max(m, x[j]) }
+                var total: Float = 0
+                for j in 0..<width { let e = expf(x[j] - m); o[j] = e; total += e }
+                if log {
+                    let logTotal = logf(total)
+                    for j in 0..<width { o[j] = x[j] - m - logTotal }
+                } else {
+                    let inv = 1 / total
+                    for j in 0..<width { o[j] *= inv }
+                }
             }
         }
         return out
