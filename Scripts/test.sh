@@ -7,4 +7,4 @@ cd "$(dirname "$0")/.."
 bash Scripts/install-deps.sh
 swift test "$@"
 SWIFTKERAS_DISABLE_AVX512=1 swift test --skip-build "$@" \
-  --filter "GEMMTests|GradientCheckTests|RecurrentGradientTests|KerasParityTests|RecurrentParityTests|FunctionalParityTests|NormalizationGradientTests|LayersMoreParityTests|LayersMoreModelTests|ThreadCountTests"
+  --filter "GEMMTests|GradientCheckTests|RecurrentGradientTests|KerasParityTests|RecurrentParityTests|FunctionalParityTests|NormalizationGradientTests|LayerOpsGradientTests|LayersMoreParityTests|LayersMoreModelTests|LayersMoreTests|ThreadCountTests"

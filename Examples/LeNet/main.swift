@@ -13,6 +13,10 @@ struct LeNet: ParsableCommand {
     @Option(help: "Random seed for initializers and shuffling.") var seed: UInt64 = 42
     @Option(name: .customLong("min-accuracy"), help: "Exit with failure below this test accuracy (0 disables).")
     var minAccuracy: Float = 0
+    @Flag(name: .customLong("early-stopping"), help: "Stop when val_loss has not improved for 2 epochs; keep the best weights.")
+    var earlyStopping = false
+    @Option(name: .customLong("csv-log"), help: "Write each epoch's logs to this CSV file.") var csvLog: String?
+    @Option(help: "Write TensorBoard event files into this folder.") var tensorboard: String?
 
     func run() throws {
         setRandomSeed(seed)
@@ -33,8 +37,12 @@ struct LeNet: ParsableCommand {
         modelLeNet.summary()
 
         modelLeNet.compile(loss: .sparseCategoricalCrossentropy, optimizer: optimizer, metrics: [.accuracy])
+        var callbacks: [Callback] = []
+        if earlyStopping { callbacks.append(EarlyStopping(monitor: "val_loss", patience: 2, verbose: 1, restoreBestWeights: true)) }
+        if let csvLog { callbacks.append(CSVLogger(csvLog)) }
+        if let tensorboard { callbacks.append(TensorBoard(logDir: tensorboard)) }
         let start = ContinuousClock.now
-        try modelLeNet.fit(xTrain, yTrain, batchSize: batchSize, epochs: epochs, verbose: verbose,
+        try modelLeNet.fit(xTrain, yTrain, batchSize: batchSize, epochs: epochs, verbose: verbose, callbacks: callbacks,
                            validationData: (xTest, yTest))
         let trainSeconds = (ContinuousClock.now - start).components.seconds
         let score = try modelLeNet.evaluate(xTest, yTest, verbose: 0)

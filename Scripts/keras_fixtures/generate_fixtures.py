@@ -7,7 +7,7 @@ Usage:
 OUTPUT_DIR defaults to Tests/SwiftKerasTests/Fixtures relative to the repository
 root (two levels above this script). The script only uses Keras's public API on
 the TensorFlow backend (exception: the deprecated Keras 1 text Tokenizer, which
-Keras 3 only ships as keras.src.legacy.preprocessing.text) and writes eight
+Keras 3 only ships as keras.src.legacy.preprocessing.text) and writes nine
 JSON files:
 
     layers.json       forward pass + gradients of single layers
@@ -21,6 +21,9 @@ JSON files:
     functional.json   functional-API models: summaries (with "Connected to"),
                       merge/shape layers, a two-output training step and a
                       seq2seq predict + training step
+    callbacks.json    callbacks, learning-rate schedules, class/sample weights
+                      and the fit arguments that come with them, TensorBoard
+                      event files (written by callbacks.py)
 
 Array encoding used everywhere:
     {"shape": [d0, d1, ...], "data": [flat row-major values as floats]}
@@ -47,6 +50,7 @@ import keras  # noqa: E402
 from keras import layers  # noqa: E402
 
 import data  # noqa: E402  (NumPy files, images, folders, preprocessing layers: data.py)
+import callbacks  # noqa: E402  (callbacks, schedules, fit arguments: callbacks.py)
 
 GLOBAL_SEED = 1234
 np.random.seed(GLOBAL_SEED)
@@ -1369,6 +1373,7 @@ def main():
     write_json(out_dir, "recurrent.json", make_recurrent_cases())
     write_json(out_dir, "text.json", make_text())
     write_json(out_dir, "functional.json", make_functional(), sections=True)
+    write_json(out_dir, "callbacks.json", callbacks.make_callbacks(), sections=True)
     import saving  # noqa: E402  (saving fixtures build on the files above)
     saving.write(out_dir)
     data.main(out_dir)

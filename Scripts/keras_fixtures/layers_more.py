@@ -16,6 +16,8 @@ generate_fixtures.py calls `write_all(out_dir)` after writing its own files. Wri
                              losses and every weight after each step, moving statistics,
                              regularizers and constraints included) and "summaries"
                              (model.summary() text and parameter counts)
+    layers_more_configs.json Keras's serialized config of every layer above (as in
+                             saving/layer_configs.json), for the config round trips
 
 Same conventions as generate_fixtures.py: arrays as {"shape", "data"}, every case seeded
 from its own name, deterministic output.
@@ -48,7 +50,7 @@ def random_weights(rng, layer):
 
 def layer_case(name, layer_class, config, input_shapes, training=False, mask=None,
                call_kwargs=None, trainable=True, weights="random", input_scale=1.0,
-               int_inputs=None, keep_initial_weights=False, steps=1):
+               int_inputs=None, steps=1, transform=None):
     """One layer called `steps` times on fixed inputs (several inputs: a list is passed).
 
     The scalar whose gradients are recorded is sum(output * upstream) over the first call;
@@ -65,10 +67,14 @@ def layer_case(name, layer_class, config, input_shapes, training=False, mask=Non
             xs.append(rng.integers(0, int_inputs[i], size=shape).astype(np.float32))
         else:
             xs.append(normal(rng, shape, input_scale))
+    if transform is not None:
+        xs[0] = transform(xs[0])
     layer = getattr(layers, layer_class)(**config)
     x_ts = [tf.constant(x) for x in xs]
     kwargs = dict(call_kwargs or {})
-    if mask is not None:
+    # A layer whose call takes no mask ignores the one a model hands it (GlobalMaxPooling1D):
+    # the case keeps the mask, the call goes without it.
+    if mask is not None and layer_accepts_mask(layer_class, config):
         kwargs["mask"] = tf.constant(mask)
     call_input = x_ts if multi else x_ts[0]
     layer(call_input, **kwargs)  # builds the weights
@@ -124,9 +130,18 @@ def layer_case(name, layer_class, config, input_shapes, training=False, mask=Non
         "weights_after": [arr(w.numpy()) for w in layer.weights],
         "steps": steps,
     })
+    output_mask = layer.compute_mask(call_input, kwargs.get("mask"))
+    if output_mask is not None and not multi:
+        case["output_mask"] = arr(output_mask)
     if getattr(layer, "losses", None):
         case["layer_losses"] = [float(l.numpy()) for l in layer.losses]
     return case
+
+
+def layer_accepts_mask(layer_class, config):
+    import inspect
+    layer = getattr(layers, layer_class)(**config)
+    return "mask" in inspect.signature(layer.call).parameters
 
 
 SEQ_MASK = np.array([[1, 1, 1, 1, 1],
@@ -188,6 +203,92 @@ def regularization_cases(add):
         {"units": 3, "activity_regularizer": {"class_name": "L1L2", "config": {"l1": 0.01, "l2": 0.05}}}, (4, 5))
 
 
+def convolution_cases(add):
+    # Conv1D: padding valid / same / causal, strides, dilation.
+    add("conv1d_valid", "Conv1D", {"filters": 4, "kernel_size": 3}, (2, 9, 3))
+    add("conv1d_same", "Conv1D", {"filters": 4, "kernel_size": 3, "padding": "same"}, (2, 9, 3))
+    add("conv1d_causal", "Conv1D", {"filters": 3, "kernel_size": 3, "padding": "causal"}, (2, 8, 2))
+    add("conv1d_strides2_same", "Conv1D", {"filters": 3, "kernel_size": 4, "strides": 2, "padding": "same"}, (2, 9, 2))
+    add("conv1d_strides3_valid", "Conv1D", {"filters": 3, "kernel_size": 2, "strides": 3}, (2, 10, 2))
+    add("conv1d_dilation2_valid", "Conv1D", {"filters": 3, "kernel_size": 3, "dilation_rate": 2}, (2, 10, 2))
+    add("conv1d_dilation2_same", "Conv1D", {"filters": 3, "kernel_size": 3, "dilation_rate": 2, "padding": "same"}, (2, 9, 2))
+    add("conv1d_dilation3_causal", "Conv1D", {"filters": 2, "kernel_size": 2, "dilation_rate": 3, "padding": "causal"}, (2, 9, 3))
+    add("conv1d_relu_no_bias", "Conv1D", {"filters": 5, "kernel_size": 5, "activation": "relu", "use_bias": False}, (3, 12, 4))
+    add("conv1d_kernel1", "Conv1D", {"filters": 3, "kernel_size": 1, "activation": "tanh"}, (2, 5, 4))
+    # Conv2D with dilation.
+    add("conv2d_dilation2_valid", "Conv2D", {"filters": 3, "kernel_size": [3, 3], "dilation_rate": [2, 2]}, (2, 8, 7, 2))
+    add("conv2d_dilation2_same", "Conv2D", {"filters": 3, "kernel_size": [3, 3], "dilation_rate": 2, "padding": "same"}, (2, 7, 7, 2))
+    add("conv2d_dilation2x1_same_relu", "Conv2D",
+        {"filters": 4, "kernel_size": [2, 3], "dilation_rate": [2, 1], "padding": "same", "activation": "relu"}, (2, 6, 5, 3))
+    # Conv2DTranspose.
+    add("conv2d_transpose_valid", "Conv2DTranspose", {"filters": 3, "kernel_size": 3}, (2, 4, 5, 2))
+    add("conv2d_transpose_same", "Conv2DTranspose", {"filters": 3, "kernel_size": 3, "padding": "same"}, (2, 4, 5, 2))
+    add("conv2d_transpose_s2_valid", "Conv2DTranspose", {"filters": 2, "kernel_size": 3, "strides": 2}, (2, 3, 4, 3))
+    add("conv2d_transpose_s2_same", "Conv2DTranspose", {"filters": 2, "kernel_size": 3, "strides": 2, "padding": "same"}, (2, 3, 4, 3))
+    add("conv2d_transpose_s2_k4_same", "Conv2DTranspose", {"filters": 3, "kernel_size": 4, "strides": 2, "padding": "same"}, (2, 3, 3, 2))
+    add("conv2d_transpose_output_padding", "Conv2DTranspose",
+        {"filters": 2, "kernel_size": 3, "strides": 2, "output_padding": 1}, (2, 3, 3, 2))
+    add("conv2d_transpose_s2x1_relu_no_bias", "Conv2DTranspose",
+        {"filters": 3, "kernel_size": [3, 2], "strides": [2, 1], "padding": "same", "activation": "relu", "use_bias": False},
+        (2, 3, 4, 2))
+    add("conv2d_transpose_dilation2", "Conv2DTranspose", {"filters": 2, "kernel_size": 3, "dilation_rate": 2}, (2, 4, 4, 2))
+    # DepthwiseConv2D and SeparableConv2D.
+    add("depthwise_valid", "DepthwiseConv2D", {"kernel_size": 3}, (2, 6, 5, 3))
+    add("depthwise_same_multiplier2", "DepthwiseConv2D", {"kernel_size": 3, "depth_multiplier": 2, "padding": "same"}, (2, 5, 5, 2))
+    add("depthwise_strides2", "DepthwiseConv2D", {"kernel_size": [3, 2], "strides": 2, "padding": "same"}, (2, 7, 6, 3))
+    add("depthwise_dilation2_relu", "DepthwiseConv2D",
+        {"kernel_size": 3, "dilation_rate": 2, "activation": "relu", "use_bias": False}, (2, 7, 7, 2))
+    add("separable_same", "SeparableConv2D", {"filters": 4, "kernel_size": 3, "padding": "same"}, (2, 5, 5, 3))
+    add("separable_multiplier2_strides2", "SeparableConv2D",
+        {"filters": 3, "kernel_size": 3, "depth_multiplier": 2, "strides": 2}, (2, 7, 7, 2))
+    add("separable_dilation2_relu_no_bias", "SeparableConv2D",
+        {"filters": 2, "kernel_size": 2, "dilation_rate": 2, "activation": "relu", "use_bias": False}, (2, 6, 6, 3))
+
+
+def pooling_cases(add):
+    add("maxpool1d_default", "MaxPooling1D", {}, (2, 7, 3))
+    add("maxpool1d_3_s2_same", "MaxPooling1D", {"pool_size": 3, "strides": 2, "padding": "same"}, (2, 8, 3))
+    add("maxpool1d_2_s1", "MaxPooling1D", {"pool_size": 2, "strides": 1}, (2, 6, 2))
+    add("avgpool1d_2", "AveragePooling1D", {"pool_size": 2}, (2, 7, 3))
+    add("avgpool1d_3_s2_same", "AveragePooling1D", {"pool_size": 3, "strides": 2, "padding": "same"}, (2, 8, 3))
+    add("global_max_pool1d", "GlobalMaxPooling1D", {}, (3, 5, 4))
+    add("global_max_pool1d_keepdims", "GlobalMaxPooling1D", {"keepdims": True}, (3, 5, 4))
+    add("global_max_pool1d_mask_ignored", "GlobalMaxPooling1D", {}, (4, 5, 3), mask=SEQ_MASK)
+    add("global_avg_pool1d", "GlobalAveragePooling1D", {}, (3, 5, 4))
+    add("global_avg_pool1d_masked", "GlobalAveragePooling1D", {}, (4, 5, 3), mask=SEQ_MASK)
+    add("global_avg_pool1d_keepdims", "GlobalAveragePooling1D", {"keepdims": True}, (3, 5, 4))
+    add("global_max_pool2d", "GlobalMaxPooling2D", {}, (2, 3, 4, 5))
+    add("global_max_pool2d_keepdims", "GlobalMaxPooling2D", {"keepdims": True}, (2, 3, 4, 5))
+    add("global_avg_pool2d", "GlobalAveragePooling2D", {}, (2, 3, 4, 5))
+    add("global_avg_pool2d_keepdims", "GlobalAveragePooling2D", {"keepdims": True}, (2, 3, 4, 5))
+
+
+def reshaping_cases(add):
+    add("zero_padding2d_default", "ZeroPadding2D", {}, (2, 3, 4, 2))
+    add("zero_padding2d_symmetric", "ZeroPadding2D", {"padding": [2, 1]}, (2, 3, 4, 2))
+    add("zero_padding2d_explicit", "ZeroPadding2D", {"padding": [[1, 2], [0, 3]]}, (2, 3, 4, 2))
+    add("cropping2d_symmetric", "Cropping2D", {"cropping": [1, 2]}, (2, 5, 6, 2))
+    add("cropping2d_explicit", "Cropping2D", {"cropping": [[0, 2], [1, 0]]}, (2, 5, 4, 3))
+    add("up_sampling2d_nearest", "UpSampling2D", {}, (2, 3, 2, 2))
+    add("up_sampling2d_nearest_2x3", "UpSampling2D", {"size": [2, 3]}, (2, 2, 3, 2))
+    add("up_sampling2d_bilinear", "UpSampling2D", {"size": [2, 2], "interpolation": "bilinear"}, (2, 3, 4, 2))
+    add("up_sampling2d_bilinear_3x2", "UpSampling2D", {"size": [3, 2], "interpolation": "bilinear"}, (2, 3, 3, 2))
+    add("zero_padding1d", "ZeroPadding1D", {"padding": [1, 2]}, (2, 4, 3))
+    add("cropping1d", "Cropping1D", {"cropping": [2, 1]}, (2, 6, 3))
+    add("up_sampling1d", "UpSampling1D", {"size": 3}, (2, 3, 2))
+
+
+def noise_cases(add):
+    # In inference these are the identity; their training behaviour is random (tested in Swift).
+    add("spatial_dropout1d_inference", "SpatialDropout1D", {"rate": 0.5}, (2, 4, 3))
+    add("spatial_dropout2d_inference", "SpatialDropout2D", {"rate": 0.5}, (2, 3, 3, 2))
+    add("gaussian_noise_inference", "GaussianNoise", {"stddev": 0.3}, (3, 4))
+    add("masking_default", "Masking", {},
+        (4, 5, 3), transform=lambda x: x * SEQ_MASK[:, :, None])
+    add("masking_value", "Masking", {"mask_value": 1.0}, (4, 5, 3),
+        transform=lambda x: np.where(SEQ_MASK[:, :, None], x, 1.0).astype(np.float32))
+
+
 def make_layer_cases():
     cases = []
 
@@ -197,6 +298,10 @@ def make_layer_cases():
     normalization_cases(add)
     activation_cases(add)
     regularization_cases(add)
+    convolution_cases(add)
+    pooling_cases(add)
+    reshaping_cases(add)
+    noise_cases(add)
     return cases
 
 
@@ -338,11 +443,41 @@ def make_summaries():
     }
 
 
+# ---------------------------------------------------------------------------
+# Configs
+# ---------------------------------------------------------------------------
+
+def serialized(layer):
+    import saving
+    return saving.strip_sharing(keras.saving.serialize_keras_object(layer))
+
+
+def make_configs(cases):
+    """Keras's serialized config of every layer case (built on the case's first input) and
+    of every layer of the step models, so the tests rebuild each through SwiftKeras's
+    registry and check that getConfig() gives Keras's config back, key for key."""
+    configs = {}
+    for case in cases:
+        shapes = [tuple(x["shape"][1:]) for x in case["inputs"]]
+        layer = getattr(layers, case["layer"])(**case["config"])
+        inputs = [keras.Input(shape=shape) for shape in shapes]
+        layer(inputs if len(inputs) > 1 else inputs[0])
+        configs[f"layers_more.json/{case['name']}"] = serialized(layer)
+    for name, build in [("bn_cnn", bn_cnn), ("regularized_mlp", regularized_mlp), ("regularized_cnn", regularized_cnn),
+                        ("regularized_embedding", regularized_embedding)]:
+        keras.backend.clear_session()
+        for i, layer in enumerate(build().layers):
+            configs[f"layers_more_models.json/{name}/{i}"] = serialized(layer)
+    return dict(sorted(configs.items()))
+
+
 def write_all(out_dir):
     keras.utils.set_random_seed(GLOBAL_SEED)
-    write_json(out_dir, "layers_more.json", make_layer_cases())
+    cases = make_layer_cases()
+    write_json(out_dir, "layers_more.json", cases)
     write_json(out_dir, "layers_more_models.json",
                {"steps": make_steps(), "summaries": make_summaries()}, sections=True)
+    write_json(out_dir, "layers_more_configs.json", make_configs(cases))
 
 
 if __name__ == "__main__":

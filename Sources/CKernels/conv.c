@@ -62,13 +62,14 @@ static void conv_kernel(int kc, const float *base, const long *row_offset, const
     else conv_kernel_1(kc, base, row_offset, k_offset, b, b_stride, c, ldc, rows, cols, beta, relu);
 }
 
-// Offsets in an image of each kernel tap (i, j, ch), in the weights' row order.
-static long *tap_offsets(int kh, int kw, int c, int w) {
+// Offsets in an image of each kernel tap (i, j, ch), in the weights' row order; a dilated
+// kernel's taps lie dh rows and dw columns apart.
+static long *tap_offsets(int kh, int kw, int c, int w, int dh, int dw) {
     long *offsets = malloc(sizeof(long) * kh * kw * c);
     long *o = offsets;
     for (int i = 0; i < kh; i++)
         for (int j = 0; j < kw; j++)
-            for (int ch = 0; ch < c; ch++) *o++ = ((long)i * w + j) * c + ch;
+            for (int ch = 0; ch < c; ch++) *o++ = ((long)i * dh * w + (long)j * dw) * c + ch;
     return offsets;
 }
 
@@ -101,9 +102,9 @@ static void image_gemm(const float *image, const long *row_at, int row_count, co
 
 void sk_conv2d_forward_avx512(const float *in, int images, int h, int w, int c,
                               const float *weights, int kh, int kw, int f_count, int sh, int sw,
-                              int oh, int ow, float beta, bool relu, float *out) {
+                              int dh, int dw, int oh, int ow, float beta, bool relu, float *out) {
     int taps = kh * kw * c, pixels = oh * ow;
-    long *taps_at = tap_offsets(kh, kw, c, w);
+    long *taps_at = tap_offsets(kh, kw, c, w, dh, dw);
     long *pixels_at = pixel_offsets(oh, ow, c, w, sh, sw);
     // Rows are output pixels, the sum runs over kernel taps.
     for (int n = 0; n < images; n++)
@@ -115,14 +116,14 @@ void sk_conv2d_forward_avx512(const float *in, int images, int h, int w, int c,
 
 void sk_conv2d_kernel_grad_avx512(const float *in, int images, int h, int w, int c,
                                   const float *dy, int kh, int kw, int f_count, int sh, int sw,
-                                  int oh, int ow, float *dw) {
+                                  int dh, int dw, int oh, int ow, float *dk) {
     int taps = kh * kw * c, pixels = oh * ow;
-    long *taps_at = tap_offsets(kh, kw, c, w);
+    long *taps_at = tap_offsets(kh, kw, c, w, dh, dw);
     long *pixels_at = pixel_offsets(oh, ow, c, w, sh, sw);
     // Rows are kernel taps, the sum runs over output pixels; images accumulate into dw.
     for (int n = 0; n < images; n++)
         image_gemm(in + (long)n * h * w * c, taps_at, taps, pixels_at, pixels, dy + (long)n * pixels * f_count,
-                   f_count, dw, 1.0f, 0);
+                   f_count, dk, 1.0f, 0);
     free(taps_at);
     free(pixels_at);
 }

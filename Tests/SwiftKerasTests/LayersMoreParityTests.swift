@@ -5,10 +5,14 @@ import Testing
 /// to the inputs and the trainable weights (1e-4), and the weights after the calls (moving
 /// statistics), from Scripts/keras_fixtures/layers_more.py.
 @Suite struct LayersMoreParityTests {
+    /// The cases by name, parsed once (the file is large; parsing it per case cost seconds).
+    nonisolated(unsafe) static let cases: [String: [String: Any]] = Dictionary(
+        ((try? Fixtures.load("layers_more")) ?? []).map { ($0["name"] as? String ?? "", $0) }, uniquingKeysWith: { a, _ in a })
+
     @Test(arguments: Fixtures.names("layers_more"))
     func layer(_ name: String) throws {
-        let fixture = try Fixtures.find("layers_more", name)
-        let layer = try makeMoreLayer(try #require(fixture["layer"] as? String), try #require(fixture["config"] as? [String: Any]))
+        let fixture = try #require(Self.cases[name])
+        let layer = try makeLayer(try #require(fixture["layer"] as? String), try #require(fixture["config"] as? [String: Any]))
         let inputs = try tensors(fixture["inputs"])
         let differentiable = try #require(fixture["differentiable_inputs"] as? [Int])
         let training = fixture["training"] as? Bool ?? false
@@ -27,6 +31,13 @@ import Testing
         }
         expectClose(output, try tensor(fixture["output"]), tolerance: 1e-5, "\(name) output")
         #expect(try layer.outputShape(for: Array(inputs[0].shape.dropFirst())) == Array(output.shape.dropFirst()), "\(name) output shape")
+
+        if let expectedMask = fixture["output_mask"] {
+            let computed = try #require(layer.computeMask(inputs[0], mask: mask), "\(name): no output mask")
+            expectClose(computed, try tensor(expectedMask), tolerance: 0, "\(name) output mask")
+        } else {
+            #expect(layer.computeMask(inputs[0], mask: mask) == nil, "\(name): an output mask where Keras has none")
+        }
 
         let objective = try (output * tensor(fixture["upstream"])).sum()
         let inputGradients = try gradients(of: objective, wrt: differentiable.map { tracked[$0] })

@@ -33,6 +33,103 @@ import Testing
         try checkLayerGradients(Softmax(axes: [1, 2]), input: x([2, 3, 4]), "Softmax over two axes")
     }
 
+    @Test func convolutionAndReshapingLayerGradients() throws {
+        var rng = RandomGenerator(seed: 42)
+        func x(_ shape: [Int]) -> Tensor { Tensor.randomNormal(shape, using: &rng) }
+        try checkLayerGradients(Conv1D(3, 3, padding: .causal, dilationRate: 2), input: x([2, 9, 2]), "Conv1D causal, dilated")
+        try checkLayerGradients(Conv1D(2, 4, strides: 2, padding: .same), input: x([2, 9, 3]), "Conv1D same, strided")
+        try checkLayerGradients(Conv2D(2, (3, 3), padding: .same, dilationRate: (2, 2)), input: x([1, 6, 6, 2]), "Conv2D dilated")
+        try checkLayerGradients(Conv2DTranspose(2, (3, 3), strides: (2, 2), padding: .same), input: x([2, 3, 3, 2]), "Conv2DTranspose")
+        try checkLayerGradients(DepthwiseConv2D((3, 3), depthMultiplier: 2), input: x([2, 5, 5, 2]), "DepthwiseConv2D")
+        try checkLayerGradients(SeparableConv2D(3, (3, 3), padding: .same, depthMultiplier: 2), input: x([1, 5, 4, 2]), "SeparableConv2D")
+        try checkLayerGradients(AveragePooling1D(3, strides: 2, padding: .same), input: x([2, 7, 3]), "AveragePooling1D")
+        try checkLayerGradients(GlobalAveragePooling2D(), input: x([2, 3, 4, 2]), "GlobalAveragePooling2D")
+        try checkLayerGradients(UpSampling2D(size: (2, 3), interpolation: .bilinear), input: x([2, 3, 2, 2]), "UpSampling2D bilinear")
+        try checkLayerGradients(UpSampling1D(size: 2), input: x([2, 3, 2]), "UpSampling1D")
+        try checkLayerGradients(ZeroPadding2D(padding: ((1, 0), (2, 1))), input: x([2, 3, 2, 2]), "ZeroPadding2D")
+        try checkLayerGradients(Cropping1D(cropping: (1, 2)), input: x([2, 6, 2]), "Cropping1D")
+    }
+
+    @Test func noiseLayersAreIdentityInInferenceAndRandomInTraining() throws {
+        let x = Tensor.ones([64, 50, 40])
+        let spatial = SpatialDropout1D(0.4)
+        #expect(try spatial(x).scalars == x.scalars)
+        let dropped = try spatial(x, training: true)
+        // Whole channels: every step of a (sample, channel) is dropped or kept together.
+        let values = dropped.scalars
+        var kept = 0
+        for n in 0..<64 { for c in 0..<40 {
+            let first = values[(n * 50) * 40 + c]
+            #expect((0..<50).allSatisfy { values[(n * 50 + $0) * 40 + c] == first })
+            if first != 0 { kept += 1; #expect(Swift.abs(first - 1 / 0.6) < 1e-5) }
+        } }
+        #expect(Swift.abs(Double(kept) / 2560 - 0.6) < 0.05)
+        let noise = GaussianNoise(0.5)
+        #expect(try noise(x).scalars == x.scalars)
+        let noisy = try noise(x, training: true).scalars.map { Double($0 - 1) }
+        let mean = noisy.reduce(0, +) / Double(noisy.count)
+        let std = (noisy.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(noisy.count)).squareRoot()
+        #expect(Swift.abs(mean) < 0.01 && Swift.abs(std - 0.5) < 0.01)
+        let images = Tensor.ones([32, 4, 4, 30])
+        let maps = try SpatialDropout2D(0.5)(images, training: true).scalars
+        for n in 0..<32 { for c in 0..<30 {
+            let first = maps[n * 480 + c]
+            #expect((0..<16).allSatisfy { maps[n * 480 + $0 * 30 + c] == first })
+        } }
+    }
+
+    @Test func maskingReachesRecurrentLayersAndAveragePooling() throws {
+        // Steps of zeros are padding: the LSTM skips them, so padding changes nothing.
+        var rng = RandomGenerator(seed: 43)
+        let short = Tensor.randomNormal([1, 3, 2], using: &rng)
+        let padded = try short.zeroPadded([(0, 0), (0, 4)])
+        setRandomSeed(9)
+        let model = Sequential([Masking(inputShape: [-1, 2]), LSTM(3)])
+        let a = try model.predict(short), b = try model.predict(padded)
+        #expect(zip(a.scalars, b.scalars).allSatisfy { Swift.abs($0 - $1) < 1e-6 })
+        // Embedding(maskZero) -> GlobalAveragePooling1D averages only the real tokens.
+        setRandomSeed(10)
+        let embedding = Embedding(inputDim: 10, outputDim: 4, maskZero: true, inputShape: [5])
+        let pooled = Sequential([embedding, GlobalAveragePooling1D()])
+        let ids = try Tensor([3, 4, 0, 0, 0], shape: [1, 5])
+        let result = try pooled.predict(ids).scalars
+        let table = try #require(embedding.embeddings).value.scalars
+        let expected = (0..<4).map { (table[12 + $0] + table[16 + $0]) / 2 }
+        #expect(zip(result, expected).allSatisfy { Swift.abs($0 - $1) < 1e-6 })
+    }
+
+    @Test func badConvolutionAndReshapingArgumentsNameTheLayer() {
+        let sequence = Tensor.zeros([2, 8, 3]), image = Tensor.zeros([2, 6, 6, 2])
+        let dilatedStrides = message { _ = try Conv1D(2, 3, strides: 2, dilationRate: 2, name: "c1")(sequence) }
+        #expect(dilatedStrides.contains("\"c1\"") && dilatedStrides.contains("dilation_rate"))
+        let tooLong = message { _ = try Conv1D(2, 5, dilationRate: 3, name: "c2")(sequence) }
+        #expect(tooLong.contains("\"c2\"") && tooLong.contains("does not fit"))
+        let rank = message { _ = try Conv1D(2, 3, name: "c3")(image) }
+        #expect(rank.contains("\"c3\"") && rank.contains("ndim=3"))
+        let outputPadding = message { _ = try Conv2DTranspose(2, (3, 3), strides: (2, 2), outputPadding: (2, 0), name: "t")(image) }
+        #expect(outputPadding.contains("\"t\"") && outputPadding.contains("output_padding"))
+        let multiplier = message { _ = try DepthwiseConv2D((3, 3), depthMultiplier: 0, name: "dw")(image) }
+        #expect(multiplier.contains("\"dw\"") && multiplier.contains("depth_multiplier"))
+        let separable = message { _ = try SeparableConv2D(0, (3, 3), name: "sep")(image) }
+        #expect(separable.contains("\"sep\"") && separable.contains("filters"))
+        let pool = message { _ = try MaxPooling1D(poolSize: 9, name: "mp")(sequence) }
+        #expect(pool.contains("\"mp\"") && pool.contains("pool size 9"))
+        let crop = message { _ = try Cropping2D(cropping: (3, 0), name: "crop")(image) }
+        #expect(crop.contains("\"crop\"") && crop.contains("cropping"))
+        let pad = message { _ = try ZeroPadding1D(padding: (-1, 0), name: "zp")(sequence) }
+        #expect(pad.contains("\"zp\"") && pad.contains("padding"))
+        let size = message { _ = try UpSampling2D(size: (0, 2), name: "up")(image) }
+        #expect(size.contains("\"up\"") && size.contains("size"))
+        let rate = message { _ = try SpatialDropout1D(1.0, name: "sd")(sequence) }
+        #expect(rate.contains("\"sd\"") && rate.contains("rate"))
+        let stddev = message { _ = try GaussianNoise(2, name: "gn")(sequence) }
+        #expect(stddev.contains("\"gn\"") && stddev.contains("stddev"))
+        let globalRank = message { _ = try GlobalMaxPooling2D(name: "gmp")(sequence) }
+        #expect(globalRank.contains("\"gmp\"") && globalRank.contains("ndim=4"))
+        let maskShape = message { _ = try GlobalAveragePooling1D(name: "gap")(sequence, mask: Tensor.ones([2, 7])) }
+        #expect(maskShape.contains("\"gap\"") && maskShape.contains("mask"))
+    }
+
     @Test func frozenBatchNormalizationUsesAndKeepsItsMovingStatistics() throws {
         let bn = BatchNormalization()
         let x = Tensor.randomNormal([8, 3], mean: 2, stddev: 3)

@@ -9,8 +9,9 @@ import Testing
         let history = History()
         let losses: [Float] = [0.9, 0.5, nan ? .nan : 0.3, 0.2]
         for (i, loss) in losses.enumerated() {
-            history.append(epoch: i, logs: [("accuracy", 0.6 + 0.1 * Float(i)), ("loss", loss),
-                                            ("val_accuracy", 0.55 + 0.1 * Float(i)), ("val_loss", loss + 0.1)])
+            let step = Float(i) * 0.1
+            var logs: Logs = ["accuracy": 0.6 + step, "loss": loss, "val_accuracy": 0.55 + step, "val_loss": loss + 0.1]
+            try! history.onEpochEnd(i, logs: &logs)
         }
         return history
     }

@@ -32,18 +32,18 @@ void sk_sgemm_avx512(bool trans_a, bool trans_b, int m, int n, int k, float alph
 
 /// Direct convolution of channels-last images, AVX-512 only, on the calling thread:
 /// out[n,y,x,f] = beta * out[n,y,x,f] + sum over (i,j,ch) of
-///     in[n, y*sh+i, x*sw+j, ch] * weights[((i*kw + j)*c + ch)*f_count + f],
-/// then max(·, 0) if `relu`, for y < oh, x < ow. `in` is (images, h, w, c) and already
-/// padded: every window is inside.
+///     in[n, y*sh+i*dh, x*sw+j*dw, ch] * weights[((i*kw + j)*c + ch)*f_count + f],
+/// then max(·, 0) if `relu`, for y < oh, x < ow (dh, dw: the dilations, 1 for a plain
+/// convolution). `in` is (images, h, w, c) and already padded: every window is inside.
 void sk_conv2d_forward_avx512(const float *in, int images, int h, int w, int c,
                               const float *weights, int kh, int kw, int f_count, int sh, int sw,
-                              int oh, int ow, float beta, bool relu, float *out);
+                              int dh, int dw, int oh, int ow, float beta, bool relu, float *out);
 
-/// The kernel gradient of that convolution, added into `dw` ((kh*kw*c) x f_count):
-/// dw[(i,j,ch), f] += sum over (n,y,x) of in[n, y*sh+i, x*sw+j, ch] * dy[n,y,x,f].
+/// The kernel gradient of that convolution, added into `dk` ((kh*kw*c) x f_count):
+/// dk[(i,j,ch), f] += sum over (n,y,x) of in[n, y*sh+i*dh, x*sw+j*dw, ch] * dy[n,y,x,f].
 void sk_conv2d_kernel_grad_avx512(const float *in, int images, int h, int w, int c,
                                   const float *dy, int kh, int kw, int f_count, int sh, int sw,
-                                  int oh, int ow, float *dw);
+                                  int dh, int dw, int oh, int ow, float *dk);
 
 /// In place: values[i] = 1 / (1 + exp(-values[i])), AVX-512 only; the same bits as
 /// fastSigmoid in SwiftKerasEngine.

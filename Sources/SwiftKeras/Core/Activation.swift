@@ -16,7 +16,7 @@ public struct Activation: Sendable, Hashable, ExpressibleByStringLiteral, Custom
     public static let celu = Activation(name: "celu")
     public static let gelu = Activation(name: "gelu")
     public static let silu = Activation(name: "silu")
-    /// Keras's alias of silu.
+    /// Keras's alias of silu (stored as "silu").
     public static let swish = Activation(name: "swish")
     public static let softplus = Activation(name: "softplus")
     public static let softsign = Activation(name: "softsign")
@@ -26,7 +26,7 @@ public struct Activation: Sendable, Hashable, ExpressibleByStringLiteral, Custom
     public static let logSoftmax = Activation(name: "log_softmax")
     public static let logSigmoid = Activation(name: "log_sigmoid")
     public static let hardSilu = Activation(name: "hard_silu")
-    /// Keras's alias of hard_silu.
+    /// Keras's alias of hard_silu (stored as "hard_silu").
     public static let hardSwish = Activation(name: "hard_swish")
     public static let hardTanh = Activation(name: "hard_tanh")
     public static let mish = Activation(name: "mish")
@@ -36,12 +36,20 @@ public struct Activation: Sendable, Hashable, ExpressibleByStringLiteral, Custom
     public static let sparsePlus = Activation(name: "sparse_plus")
     public static let squareplus = Activation(name: "squareplus")
     public static let known: [Activation] = [
-        .linear, .relu, .sigmoid, .tanh, .softmax, .hardSigmoid, .elu, .selu, .celu, .gelu, .silu, .swish,
-        .softplus, .softsign, .exponential, .relu6, .leakyRelu, .logSoftmax, .logSigmoid, .hardSilu, .hardSwish,
+        .linear, .relu, .sigmoid, .tanh, .softmax, .hardSigmoid, .elu, .selu, .celu, .gelu, .silu,
+        .softplus, .softsign, .exponential, .relu6, .leakyRelu, .logSoftmax, .logSigmoid, .hardSilu,
         .hardTanh, .mish, .tanhShrink, .softShrink, .hardShrink, .sparsePlus, .squareplus,
     ]
 
-    public init(name: String) { self.name = name == "None" ? "linear" : name }
+    /// Keras's aliases are stored (and saved) under the names Keras serializes them as.
+    public init(name: String) {
+        switch name {
+        case "None": self.name = "linear"
+        case "swish": self.name = "silu"
+        case "hard_swish": self.name = "hard_silu"
+        default: self.name = name
+        }
+    }
     public init(stringLiteral value: String) { self.init(name: value) }
     public var description: String { name }
 
@@ -65,7 +73,7 @@ public struct Activation: Sendable, Hashable, ExpressibleByStringLiteral, Custom
         case "selu": return x.selu()
         case "celu": return x.celu()
         case "gelu": return x.gelu()
-        case "silu", "swish": return x.silu()
+        case "silu": return x.silu()
         case "softplus": return x.softplus()
         case "softsign": return x.softsign()
         case "exponential": return x.exp()
@@ -73,7 +81,7 @@ public struct Activation: Sendable, Hashable, ExpressibleByStringLiteral, Custom
         case "leaky_relu": return x.leakyRelu()
         case "log_softmax": return x.logSoftmax()
         case "log_sigmoid": return x.logSigmoid()
-        case "hard_silu", "hard_swish": return x.hardSilu()
+        case "hard_silu": return x.hardSilu()
         case "hard_tanh": return x.hardTanh()
         case "mish": return x.mish()
         case "tanh_shrink": return x.tanhShrink()

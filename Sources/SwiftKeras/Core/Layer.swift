@@ -84,7 +84,12 @@ open class Layer {
 
     /// The arguments that rebuild this layer, with Keras's keys and values (Keras's
     /// `get_config`). Subclasses add theirs to `super.getConfig()`.
-    open func getConfig() -> ConfigObject { ["name": .string(name), "trainable": .bool(trainable), "dtype": float32Policy] }
+    open func getConfig() -> ConfigObject {
+        var config: ConfigObject = ["name": .string(name), "trainable": .bool(trainable), "dtype": float32Policy]
+        // Keras's base layer adds its activity regularizer only when there is one.
+        if let activityRegularizer { config["activity_regularizer"] = activityRegularizer.config }
+        return config
+    }
 
     /// Builds a layer from `getConfig()`'s output (Keras's `from_config`). Layers that can be
     /// saved override it; `name`, `trainable` and `dtype` are handled by the registry.

@@ -14,4 +14,18 @@ public final class ActivityRegularization: Layer {
     public override var supportsMasking: Bool { true }
 
     public override func call(_ input: Tensor, training: Bool) throws -> Tensor { input }
+
+    public override var buildConfig: ConfigObject? { nil }
+
+    /// Keras writes l1 and l2, not the regularizer they make.
+    public override func getConfig() -> ConfigObject {
+        var config = super.getConfig()
+        config["activity_regularizer"] = nil
+        config.merge(["l1": .float(l1), "l2": .float(l2)])
+        return config
+    }
+
+    public override class func fromConfig(_ config: LayerConfig) throws -> Layer {
+        ActivityRegularization(l1: try config.float("l1", default: 0), l2: try config.float("l2", default: 0), name: config.name)
+    }
 }

@@ -218,4 +218,53 @@ public final class BatchNormalization: Layer {
         try updateState(movingStddev!, to: newStddev)
         try updateState(movingVariance!, to: (try newStddev * newStddev - epsilon).relu())
     }
+
+    public override func getConfig() -> ConfigObject {
+        var config = super.getConfig()
+        let clipping: ConfigValue = renorm
+            ? .object(ConfigObject([("rmax", renormClipping.rmax), ("rmin", renormClipping.rmin), ("dmax", renormClipping.dmax)]
+                .compactMap { key, value in value.map { (key, ConfigValue.float($0)) } }))
+            : nil
+        config.merge([
+            "axis": .int(axis), "momentum": .float(momentum), "epsilon": .float(epsilon), "center": .bool(center),
+            "scale": .bool(scale), "beta_initializer": betaInitializer.config, "gamma_initializer": gammaInitializer.config,
+            "moving_mean_initializer": movingMeanInitializer.config,
+            "moving_variance_initializer": movingVarianceInitializer.config,
+            "beta_regularizer": betaRegularizer.config, "gamma_regularizer": gammaRegularizer.config,
+            "beta_constraint": betaConstraint.config, "gamma_constraint": gammaConstraint.config,
+            "synchronized": false, "renorm": .bool(renorm), "renorm_clipping": clipping,
+            "renorm_momentum": .float(renormMomentum),
+        ])
+        return config
+    }
+
+    public override class func fromConfig(_ config: LayerConfig) throws -> Layer {
+        // Synchronized statistics across replicas: one process has one replica, so it is the same.
+        config.ignore("synchronized")
+        var clipping = RenormClipping()
+        if let value = config.value("renorm_clipping") {
+            guard let object = value.objectValue else {
+                throw SavingError("\(config.what): 'renorm_clipping' must be an object, found \(value.excerpt)")
+            }
+            for (key, entry) in object {
+                guard ["rmax", "rmin", "dmax"].contains(key), entry.isNull || entry.doubleValue != nil else {
+                    throw SavingError("\(config.what): 'renorm_clipping' accepts numbers for rmax, rmin and dmax, found \(value.excerpt)")
+                }
+            }
+            func bound(_ key: String) -> Float? { object[key]?.doubleValue.map { Float($0) } }
+            clipping = RenormClipping(rmax: bound("rmax"), rmin: bound("rmin"), dmax: bound("dmax"))
+        }
+        return BatchNormalization(
+            axis: try config.int("axis", default: -1), momentum: try config.float("momentum", default: 0.99),
+            epsilon: try config.float("epsilon", default: 1e-3), center: try config.bool("center", default: true),
+            scale: try config.bool("scale", default: true),
+            betaInitializer: try config.initializer("beta_initializer", default: .zeros),
+            gammaInitializer: try config.initializer("gamma_initializer", default: .ones),
+            movingMeanInitializer: try config.initializer("moving_mean_initializer", default: .zeros),
+            movingVarianceInitializer: try config.initializer("moving_variance_initializer", default: .ones),
+            betaRegularizer: try config.regularizer("beta_regularizer"), gammaRegularizer: try config.regularizer("gamma_regularizer"),
+            betaConstraint: try config.constraint("beta_constraint"), gammaConstraint: try config.constraint("gamma_constraint"),
+            renorm: try config.bool("renorm", default: false), renormClipping: clipping,
+            renormMomentum: try config.float("renorm_momentum", default: 0.99), name: config.name)
+    }
 }

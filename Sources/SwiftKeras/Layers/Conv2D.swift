@@ -5,6 +5,8 @@ public final class Conv2D: Layer {
     public let kernelSize: (Int, Int)
     public let strides: (Int, Int)
     public let padding: Padding
+    /// Spacing of the kernel's taps (atrous convolution); 1 for a plain convolution.
+    public let dilationRate: (Int, Int)
     public let activation: Activation
     public let useBias: Bool
     public let kernelInitializer: Initializer
@@ -17,7 +19,7 @@ public final class Conv2D: Layer {
     public private(set) var bias: Variable?
 
     public init(filters: Int, kernelSize: (Int, Int), strides: (Int, Int) = (1, 1), padding: Padding = .valid,
-                activation: Activation = .linear, useBias: Bool = true,
+                dilationRate: (Int, Int) = (1, 1), activation: Activation = .linear, useBias: Bool = true,
                 kernelInitializer: Initializer = .glorotUniform, biasInitializer: Initializer = .zeros,
                 kernelRegularizer: Regularizer? = nil, biasRegularizer: Regularizer? = nil,
                 activityRegularizer: Regularizer? = nil, kernelConstraint: Constraint? = nil,
@@ -26,6 +28,7 @@ public final class Conv2D: Layer {
         self.kernelSize = kernelSize
         self.strides = strides
         self.padding = padding
+        self.dilationRate = dilationRate
         self.activation = activation
         self.useBias = useBias
         self.kernelInitializer = kernelInitializer
@@ -40,13 +43,14 @@ public final class Conv2D: Layer {
 
     /// Keras's positional form: `Conv2D(32, (3, 3), activation: .relu)`.
     public convenience init(_ filters: Int, _ kernelSize: (Int, Int), strides: (Int, Int) = (1, 1),
-                            padding: Padding = .valid, activation: Activation = .linear, useBias: Bool = true,
+                            padding: Padding = .valid, dilationRate: (Int, Int) = (1, 1),
+                            activation: Activation = .linear, useBias: Bool = true,
                             kernelInitializer: Initializer = .glorotUniform, biasInitializer: Initializer = .zeros,
                             kernelRegularizer: Regularizer? = nil, biasRegularizer: Regularizer? = nil,
                             activityRegularizer: Regularizer? = nil, kernelConstraint: Constraint? = nil,
                             biasConstraint: Constraint? = nil, inputShape: [Int]? = nil, name: String? = nil) {
         self.init(filters: filters, kernelSize: kernelSize, strides: strides, padding: padding,
-                  activation: activation, useBias: useBias, kernelInitializer: kernelInitializer,
+                  dilationRate: dilationRate, activation: activation, useBias: useBias, kernelInitializer: kernelInitializer,
                   biasInitializer: biasInitializer, kernelRegularizer: kernelRegularizer,
                   biasRegularizer: biasRegularizer, activityRegularizer: activityRegularizer,
                   kernelConstraint: kernelConstraint, biasConstraint: biasConstraint, inputShape: inputShape, name: name)
@@ -58,9 +62,14 @@ public final class Conv2D: Layer {
     }
 
     public override func build(inputShape: [Int]) throws {
-        guard filters > 0, kernelSize.0 > 0, kernelSize.1 > 0, strides.0 > 0, strides.1 > 0 else {
+        guard filters > 0, kernelSize.0 > 0, kernelSize.1 > 0, strides.0 > 0, strides.1 > 0,
+              dilationRate.0 > 0, dilationRate.1 > 0 else {
             throw KerasError.invalidArgument(
-                "Layer \"\(name)\": filters, kernel_size and strides must be positive, received filters=\(filters), kernel_size=\(kernelSize), strides=\(strides)")
+                "Layer \"\(name)\": filters, kernel_size, strides and dilation_rate must be positive, received filters=\(filters), kernel_size=\(kernelSize), strides=\(strides), dilation_rate=\(dilationRate)")
+        }
+        guard Swift.max(strides.0, strides.1) == 1 || Swift.max(dilationRate.0, dilationRate.1) == 1 else {
+            throw KerasError.invalidArgument(
+                "Layer \"\(name)\": strides > 1 not supported in conjunction with dilation_rate > 1, received strides=\(strides) and dilation_rate=\(dilationRate)")
         }
         try activation.validate(layer: name)
         _ = try outputShape(for: inputShape)
@@ -74,8 +83,8 @@ public final class Conv2D: Layer {
 
     public override func outputShape(for inputShape: [Int]) throws -> [Int] {
         try inputSpec().check(shape: [nil] + inputShape.map { Optional($0) }, layer: name)
-        let (h, _) = WindowGeometry.outputSize(inputShape[0], kernelSize.0, strides.0, padding)
-        let (w, _) = WindowGeometry.outputSize(inputShape[1], kernelSize.1, strides.1, padding)
+        let (h, _) = WindowGeometry.outputSize(inputShape[0], (kernelSize.0 - 1) * dilationRate.0 + 1, strides.0, padding)
+        let (w, _) = WindowGeometry.outputSize(inputShape[1], (kernelSize.1 - 1) * dilationRate.1 + 1, strides.1, padding)
         guard h != 0, w != 0 else {  // -1: unknown input size, unknown output size
             throw KerasError.incompatibleInput(
                 layer: name,
@@ -87,9 +96,11 @@ public final class Conv2D: Layer {
     public override func call(_ input: Tensor, training: Bool) throws -> Tensor {
         // ReLU, the usual case, is fused into the convolution (same values, one pass fewer).
         if activation == .relu {
-            return try conv2d(input, kernel: kernel!.value, bias: bias?.value, strides: strides, padding: padding, relu: true)
+            return try conv2d(input, kernel: kernel!.value, bias: bias?.value, strides: strides, padding: padding,
+                              dilations: dilationRate, relu: true)
         }
-        return activation(try conv2d(input, kernel: kernel!.value, bias: bias?.value, strides: strides, padding: padding))
+        return activation(try conv2d(input, kernel: kernel!.value, bias: bias?.value, strides: strides, padding: padding,
+                                     dilations: dilationRate))
     }
 
     public override func getConfig() -> ConfigObject {
@@ -97,28 +108,31 @@ public final class Conv2D: Layer {
         config.merge([
             "filters": .int(filters), "kernel_size": [.int(kernelSize.0), .int(kernelSize.1)],
             "strides": [.int(strides.0), .int(strides.1)], "padding": .string(padding.rawValue),
-            "data_format": "channels_last", "dilation_rate": [1, 1], "groups": 1,
+            "data_format": "channels_last", "dilation_rate": [.int(dilationRate.0), .int(dilationRate.1)], "groups": 1,
             "activation": .string(activation.name), "use_bias": .bool(useBias),
             "kernel_initializer": kernelInitializer.config, "bias_initializer": biasInitializer.config,
-            "kernel_regularizer": nil, "bias_regularizer": nil, "activity_regularizer": nil,
-            "kernel_constraint": nil, "bias_constraint": nil,
+            "kernel_regularizer": kernelRegularizer.config, "bias_regularizer": biasRegularizer.config,
+            "activity_regularizer": activityRegularizer.config,
+            "kernel_constraint": kernelConstraint.config, "bias_constraint": biasConstraint.config,
         ])
         return config
     }
 
     public override class func fromConfig(_ config: LayerConfig) throws -> Layer {
-        try config.requireNull("kernel_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint",
-                               "bias_constraint", "lora_rank")
+        try config.requireNull("lora_rank")
         try config.require("data_format", "channels_last")
         try config.require("groups", 1)
-        if let dilation = try config.optionalPair("dilation_rate"), dilation != (1, 1) {
-            throw SavingError("\(config.what): 'dilation_rate' must be [1, 1] in SwiftKeras, found [\(dilation.0), \(dilation.1)]")
-        }
         config.ignore("lora_alpha")
         return Conv2D(filters: try config.int("filters"), kernelSize: try config.pair("kernel_size"),
                       strides: try config.optionalPair("strides") ?? (1, 1), padding: try config.padding(),
+                      dilationRate: try config.optionalPair("dilation_rate") ?? (1, 1),
                       activation: try config.activation("activation"), useBias: try config.bool("use_bias", default: true),
                       kernelInitializer: try config.initializer("kernel_initializer", default: .glorotUniform),
-                      biasInitializer: try config.initializer("bias_initializer", default: .zeros), name: config.name)
+                      biasInitializer: try config.initializer("bias_initializer", default: .zeros),
+                      kernelRegularizer: try config.regularizer("kernel_regularizer"),
+                      biasRegularizer: try config.regularizer("bias_regularizer"),
+                      activityRegularizer: try config.regularizer("activity_regularizer"),
+                      kernelConstraint: try config.constraint("kernel_constraint"),
+                      biasConstraint: try config.constraint("bias_constraint"), name: config.name)
     }
 }

@@ -63,19 +63,24 @@ public final class Dense: Layer {
         config.merge([
             "units": .int(units), "activation": .string(activation.name), "use_bias": .bool(useBias),
             "kernel_initializer": kernelInitializer.config, "bias_initializer": biasInitializer.config,
-            "kernel_regularizer": nil, "bias_regularizer": nil, "kernel_constraint": nil, "bias_constraint": nil,
+            "kernel_regularizer": kernelRegularizer.config, "bias_regularizer": biasRegularizer.config,
+            "kernel_constraint": kernelConstraint.config, "bias_constraint": biasConstraint.config,
             "quantization_config": nil,
         ])
         return config
     }
 
     public override class func fromConfig(_ config: LayerConfig) throws -> Layer {
-        try config.requireNull("kernel_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint",
-                               "bias_constraint", "quantization_config", "lora_rank")
+        try config.requireNull("quantization_config", "lora_rank")
         config.ignore("lora_alpha")
         return Dense(try config.int("units"), activation: try config.activation("activation"),
                      useBias: try config.bool("use_bias", default: true),
                      kernelInitializer: try config.initializer("kernel_initializer", default: .glorotUniform),
-                     biasInitializer: try config.initializer("bias_initializer", default: .zeros), name: config.name)
+                     biasInitializer: try config.initializer("bias_initializer", default: .zeros),
+                     kernelRegularizer: try config.regularizer("kernel_regularizer"),
+                     biasRegularizer: try config.regularizer("bias_regularizer"),
+                     activityRegularizer: try config.regularizer("activity_regularizer"),
+                     kernelConstraint: try config.constraint("kernel_constraint"),
+                     biasConstraint: try config.constraint("bias_constraint"), name: config.name)
     }
 }

@@ -70,21 +70,24 @@ public final class Embedding: Layer {
         var config = super.getConfig()
         config.merge([
             "input_dim": .int(inputDim), "output_dim": .int(outputDim),
-            "embeddings_initializer": embeddingsInitializer.config, "embeddings_regularizer": nil,
-            "activity_regularizer": nil, "embeddings_constraint": nil, "mask_zero": .bool(maskZero),
+            "embeddings_initializer": embeddingsInitializer.config, "embeddings_regularizer": embeddingsRegularizer.config,
+            "activity_regularizer": activityRegularizer.config, "embeddings_constraint": embeddingsConstraint.config,
+            "mask_zero": .bool(maskZero),
             "quantization_config": nil,
         ])
         return config
     }
 
     public override class func fromConfig(_ config: LayerConfig) throws -> Layer {
-        try config.requireNull("embeddings_regularizer", "activity_regularizer", "embeddings_constraint",
-                               "quantization_config", "lora_rank", "weights")
+        try config.requireNull("quantization_config", "lora_rank", "weights")
         config.ignore("lora_alpha")
         // Keras 2 configs also carry input_length; it fixes the input shape, as here.
         let inputLength = config.value("input_length")?.intValue
         return Embedding(inputDim: try config.int("input_dim"), outputDim: try config.int("output_dim"),
                          embeddingsInitializer: try config.initializer("embeddings_initializer", default: .randomUniform()),
+                         embeddingsRegularizer: try config.regularizer("embeddings_regularizer"),
+                         activityRegularizer: try config.regularizer("activity_regularizer"),
+                         embeddingsConstraint: try config.constraint("embeddings_constraint"),
                          maskZero: try config.bool("mask_zero", default: false), inputLength: inputLength, name: config.name)
     }
 }

@@ -106,4 +106,28 @@ public final class LayerNormalization: Layer {
                                                 normalizedRank: full.count, epsilon: epsilon)
         return try normalized.transposed(inverse)
     }
+
+    public override func getConfig() -> ConfigObject {
+        var config = super.getConfig()
+        config.merge([
+            "axis": .array(axes.map { .int($0) }), "epsilon": .float(epsilon), "center": .bool(center), "scale": .bool(scale),
+            "rms_scaling": false, "beta_initializer": betaInitializer.config, "gamma_initializer": gammaInitializer.config,
+            "beta_regularizer": betaRegularizer.config, "gamma_regularizer": gammaRegularizer.config,
+            "beta_constraint": betaConstraint.config, "gamma_constraint": gammaConstraint.config,
+        ])
+        return config
+    }
+
+    public override class func fromConfig(_ config: LayerConfig) throws -> Layer {
+        // rms_scaling is deprecated in Keras (it scales by the variance): not supported.
+        try config.require("rms_scaling", false)
+        return LayerNormalization(
+            axes: try config.axes("axis") ?? [-1], epsilon: try config.float("epsilon", default: 1e-3),
+            center: try config.bool("center", default: true), scale: try config.bool("scale", default: true),
+            betaInitializer: try config.initializer("beta_initializer", default: .zeros),
+            gammaInitializer: try config.initializer("gamma_initializer", default: .ones),
+            betaRegularizer: try config.regularizer("beta_regularizer"), gammaRegularizer: try config.regularizer("gamma_regularizer"),
+            betaConstraint: try config.constraint("beta_constraint"), gammaConstraint: try config.constraint("gamma_constraint"),
+            name: config.name)
+    }
 }

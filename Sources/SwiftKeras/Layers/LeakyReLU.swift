@@ -18,4 +18,18 @@ public final class LeakyReLU: Layer {
     }
 
     public override func call(_ input: Tensor, training: Bool) throws -> Tensor { input.leakyRelu(negativeSlope: negativeSlope) }
+
+    public override var buildConfig: ConfigObject? { nil }
+
+    public override func getConfig() -> ConfigObject {
+        var config = super.getConfig()
+        config["negative_slope"] = .float(negativeSlope)
+        return config
+    }
+
+    public override class func fromConfig(_ config: LayerConfig) throws -> Layer {
+        // Keras 2 called the slope alpha.
+        let slope = try config.optionalFloat("alpha") ?? config.float("negative_slope", default: 0.3)
+        return LeakyReLU(negativeSlope: slope, name: config.name)
+    }
 }

@@ -43,4 +43,21 @@ public final class PReLU: Layer {
     public override func call(_ input: Tensor, training: Bool) throws -> Tensor {
         try input.relu() - alpha!.value * (-input).relu()
     }
+
+    public override func getConfig() -> ConfigObject {
+        var config = super.getConfig()
+        config.merge([
+            "alpha_initializer": alphaInitializer.config, "alpha_regularizer": alphaRegularizer.config,
+            "alpha_constraint": alphaConstraint.config,
+            "shared_axes": sharedAxes.isEmpty ? nil : .array(sharedAxes.map { .int($0) }),
+        ])
+        return config
+    }
+
+    public override class func fromConfig(_ config: LayerConfig) throws -> Layer {
+        PReLU(alphaInitializer: try config.initializer("alpha_initializer", default: .zeros),
+              alphaRegularizer: try config.regularizer("alpha_regularizer"),
+              alphaConstraint: try config.constraint("alpha_constraint"),
+              sharedAxes: try config.axes("shared_axes") ?? [], name: config.name)
+    }
 }

@@ -31,4 +31,18 @@ public final class ReLU: Layer {
         if maxValue == nil && negativeSlope == 0 && threshold == 0 { return input.relu() }
         return input.relu(negativeSlope: negativeSlope, maxValue: maxValue, threshold: threshold)
     }
+
+    public override var buildConfig: ConfigObject? { nil }
+
+    public override func getConfig() -> ConfigObject {
+        var config = super.getConfig()
+        config.merge(["max_value": maxValue.map { ConfigValue.float($0) } ?? nil, "negative_slope": .float(negativeSlope),
+                      "threshold": .float(threshold)])
+        return config
+    }
+
+    public override class func fromConfig(_ config: LayerConfig) throws -> Layer {
+        ReLU(maxValue: try config.optionalFloat("max_value"), negativeSlope: try config.float("negative_slope", default: 0),
+             threshold: try config.float("threshold", default: 0), name: config.name)
+    }
 }

@@ -22,6 +22,18 @@ public final class Softmax: Layer {
     public override func call(_ input: Tensor, mask: Tensor?, training: Bool) throws -> Tensor {
         try maskedSoftmax(input, mask: mask, axes: axes, layer: name)
     }
+
+    public override var buildConfig: ConfigObject? { nil }
+
+    public override func getConfig() -> ConfigObject {
+        var config = super.getConfig()
+        config["axis"] = axes.count == 1 ? .int(axes[0]) : .array(axes.map { .int($0) })
+        return config
+    }
+
+    public override class func fromConfig(_ config: LayerConfig) throws -> Layer {
+        Softmax(axes: try config.axes("axis") ?? [-1], name: config.name)
+    }
 }
 
 /// Sorted, non-negative axes of a rank-`rank` tensor; throws naming the layer.

@@ -24,6 +24,10 @@ open class Model {
     var graph: FunctionalGraph?
     /// This model seen as a layer of an enclosing model (held by that model's graph).
     weak var layerView: ModelLayer?
+    /// Set (by a callback) to end fit after the current batch (Keras's `stop_training`).
+    public var stopTraining = false
+    /// The epoch fit starts from, when a callback restored a backup (BackupAndRestore).
+    var resumeEpoch: Int?
     /// Whether a functional model was given lists of inputs and outputs or single tensors
     /// (its config records which, as Keras's does).
     var inputsGivenAsList = true

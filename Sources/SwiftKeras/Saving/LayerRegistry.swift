@@ -41,6 +41,34 @@ public enum LayerRegistry {
         ("RepeatVector", RepeatVector.self),
         ("Permute", Permute.self),
         ("Lambda", Lambda.self),
+        ("BatchNormalization", BatchNormalization.self),
+        ("LayerNormalization", LayerNormalization.self),
+        ("Conv1D", Conv1D.self),
+        ("Conv2DTranspose", Conv2DTranspose.self),
+        ("DepthwiseConv2D", DepthwiseConv2D.self),
+        ("SeparableConv2D", SeparableConv2D.self),
+        ("MaxPooling1D", MaxPooling1D.self),
+        ("AveragePooling1D", AveragePooling1D.self),
+        ("GlobalMaxPooling1D", GlobalMaxPooling1D.self),
+        ("GlobalAveragePooling1D", GlobalAveragePooling1D.self),
+        ("GlobalMaxPooling2D", GlobalMaxPooling2D.self),
+        ("GlobalAveragePooling2D", GlobalAveragePooling2D.self),
+        ("ZeroPadding1D", ZeroPadding1D.self),
+        ("ZeroPadding2D", ZeroPadding2D.self),
+        ("Cropping1D", Cropping1D.self),
+        ("Cropping2D", Cropping2D.self),
+        ("UpSampling1D", UpSampling1D.self),
+        ("UpSampling2D", UpSampling2D.self),
+        ("SpatialDropout1D", SpatialDropout1D.self),
+        ("SpatialDropout2D", SpatialDropout2D.self),
+        ("GaussianNoise", GaussianNoise.self),
+        ("ActivityRegularization", ActivityRegularization.self),
+        ("Masking", Masking.self),
+        ("ReLU", ReLU.self),
+        ("LeakyReLU", LeakyReLU.self),
+        ("PReLU", PReLU.self),
+        ("ELU", ELU.self),
+        ("Softmax", Softmax.self),
         ("Rescaling", Rescaling.self),
         ("Normalization", Normalization.self),
         ("Resizing", Resizing.self),
@@ -52,7 +80,12 @@ public enum LayerRegistry {
     ]
 
     /// Keras's other spellings of the same classes.
-    static let aliases: [String: String] = ["MaxPool2D": "MaxPooling2D", "AvgPool2D": "AveragePooling2D"]
+    static let aliases: [String: String] = [
+        "MaxPool2D": "MaxPooling2D", "AvgPool2D": "AveragePooling2D", "MaxPool1D": "MaxPooling1D",
+        "AvgPool1D": "AveragePooling1D", "GlobalMaxPool1D": "GlobalMaxPooling1D", "GlobalAvgPool1D": "GlobalAveragePooling1D",
+        "GlobalMaxPool2D": "GlobalMaxPooling2D", "GlobalAvgPool2D": "GlobalAveragePooling2D",
+        "Convolution1D": "Conv1D", "Convolution2DTranspose": "Conv2DTranspose", "SeparableConvolution2D": "SeparableConv2D",
+    ]
 
     struct CustomEntry: @unchecked Sendable {
         let type: Layer.Type

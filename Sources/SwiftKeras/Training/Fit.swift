@@ -1,103 +1,109 @@
-/// Running sums for one pass over data: batch-size-weighted losses and correct counts, per output.
-struct EpochAccumulator {
-    let settings: CompiledSettings
-    let outputNames: [String]
-    var lossSum: Double = 0
-    var outputLossSums: [Double]
-    var samples = 0
-    var correct: [[Int]]
-    var counted: [[Int]]
+/// How often fit validates (Keras's `validation_freq`): every N epochs (`validationFreq: 2`),
+/// or after the listed 1-based epochs (`validationFreq: [1, 5, 10]`).
+public struct ValidationFrequency: Sendable, Equatable, ExpressibleByIntegerLiteral, ExpressibleByArrayLiteral {
+    let interval: Int?
+    let epochs: [Int]
 
-    init(settings: CompiledSettings, outputNames: [String]) {
-        self.settings = settings
-        self.outputNames = outputNames
-        outputLossSums = Array(repeating: 0, count: settings.losses.count)
-        correct = settings.metrics.map { Array(repeating: 0, count: $0.count) }
-        counted = correct
+    public init(integerLiteral value: Int) { interval = value; epochs = [] }
+    public init(arrayLiteral elements: Int...) { interval = nil; epochs = elements }
+    public static func every(_ epochs: Int) -> ValidationFrequency { ValidationFrequency(integerLiteral: epochs) }
+    public static func epochs(_ list: [Int]) -> ValidationFrequency { ValidationFrequency(interval: nil, epochs: list) }
+
+    private init(interval: Int?, epochs: [Int]) {
+        self.interval = interval
+        self.epochs = epochs
     }
 
-    mutating func add(_ step: StepResult, batchSize: Int, targets: [Tensor]) {
-        lossSum += Double(step.loss) * Double(batchSize)
-        samples += batchSize
-        for o in outputLossSums.indices {
-            outputLossSums[o] += Double(step.outputLosses[o]) * Double(batchSize)
-            for (i, metric) in settings.metrics[o].enumerated() {
-                let (right, total) = countCorrect(metric.kind, yTrue: targets[o], yPred: step.predictions[o], mask: step.masks[o])
-                correct[o][i] += right
-                counted[o][i] += total
-            }
+    /// Whether to validate after the epoch with 0-based index `epoch`.
+    func validates(afterEpoch epoch: Int) -> Bool {
+        interval.map { (epoch + 1) % $0 == 0 } ?? epochs.contains(epoch + 1)
+    }
+
+    func check() throws {
+        if let interval, interval <= 0 {
+            throw KerasError.invalidArgument("fit: validation_freq must be a positive integer or a list of epochs, received \(interval)")
         }
-    }
-
-    private func mean(_ sum: Double) -> Float { Float(sum / Double(Swift.max(samples, 1))) }
-    private func rate(_ o: Int, _ i: Int) -> Float { Float(Double(correct[o][i]) / Double(Swift.max(counted[o][i], 1))) }
-    private var multiOutput: Bool { outputLossSums.count > 1 }
-
-    /// Logs in Keras's order: names sorted alphabetically. Several outputs add
-    /// "<output>_loss" and "<output>_<metric>" entries.
-    func logs(prefix: String = "") -> [(String, Float)] {
-        var entries: [(String, Float)] = [(prefix + "loss", mean(lossSum))]
-        for o in outputLossSums.indices {
-            let outputPrefix = multiOutput ? outputNames[o] + "_" : ""
-            if multiOutput { entries.append((prefix + outputPrefix + "loss", mean(outputLossSums[o]))) }
-            for (i, metric) in settings.metrics[o].enumerated() {
-                entries.append((prefix + outputPrefix + metric.name, rate(o, i)))
-            }
-        }
-        return entries.sorted { $0.0 < $1.0 }
-    }
-
-    /// Keras's evaluate() order: the loss, the per-output losses (several outputs), then
-    /// the metrics in compile order.
-    var results: [Float] {
-        var values = [mean(lossSum)]
-        if multiOutput { values += outputLossSums.map(mean) }
-        for o in outputLossSums.indices { values += settings.metrics[o].indices.map { rate(o, $0) } }
-        return values
     }
 }
 
-/// One batch's losses, predictions and output masks.
-struct StepResult {
-    let loss: Float
-    let outputLosses: [Float]
-    let predictions: [Tensor]
-    let masks: [Tensor?]
+/// The epochs fit runs and how it validates.
+struct FitPlan {
+    var epochs: Int
+    var initialEpoch: Int
+    var verbose: Int
+    var stepsPerEpoch: Int?
+    var validationSteps: Int?
+    var validationFreq: ValidationFrequency
 }
 
 extension Model {
-    /// Trains for `epochs` passes over (x, y) (Keras's `fit`).
+    /// The optimizer chosen in compile() (nil before): callbacks read and set its learning rate.
+    public var optimizer: Optimizer? { compiled?.optimizer }
+
+    /// Trains for `epochs` passes over (x, y) (Keras's `fit`); returns the History.
     ///
-    /// - validationSplit: the last fraction of the samples, taken before shuffling, is held
-    ///   out for validation, as in Keras.
+    /// - callbacks: called at each stage (see `Callback`), after which fit's own History
+    ///   and, unless verbose is 0, the progress bar run.
+    /// - validationSplit: the last fraction of the samples (and of `sampleWeight`), taken
+    ///   before shuffling, is held out for validation, as in Keras.
+    /// - classWeight: class id → weight of its samples in the loss and metrics (single
+    ///   output, not with `sampleWeight`); sampleWeight: one weight per sample.
+    /// - initialEpoch: the epoch to start from (to resume a run); epochs count from 0 to `epochs`.
+    /// - stepsPerEpoch: batches per epoch; the next epoch goes on where the last stopped.
+    /// - validationSteps, validationBatchSize (default `batchSize`), validationFreq: how
+    ///   much, in what batches and after which epochs to validate.
     @discardableResult
     public func fit(_ x: Tensor, _ y: Tensor, batchSize: Int = 32, epochs: Int = 1, verbose: Int = 1,
-                    validationData: (Tensor, Tensor)? = nil, validationSplit: Float = 0,
-                    shuffle: Bool = true) throws -> History {
-        try fit([x], [y], batchSize: batchSize, epochs: epochs, verbose: verbose,
-                validationData: validationData.map { ([$0.0], [$0.1]) }, validationSplit: validationSplit, shuffle: shuffle)
+                    callbacks: [Callback] = [], validationData: (Tensor, Tensor)? = nil, validationSplit: Float = 0,
+                    shuffle: Bool = true, classWeight: [Int: Float]? = nil, sampleWeight: Tensor? = nil,
+                    initialEpoch: Int = 0, stepsPerEpoch: Int? = nil, validationSteps: Int? = nil,
+                    validationBatchSize: Int? = nil, validationFreq: ValidationFrequency = 1) throws -> History {
+        try fit([x], [y], batchSize: batchSize, epochs: epochs, verbose: verbose, callbacks: callbacks,
+                validationData: validationData.map { ([$0.0], [$0.1]) }, validationSplit: validationSplit, shuffle: shuffle,
+                classWeight: classWeight, sampleWeight: sampleWeight.map { [$0] }, initialEpoch: initialEpoch,
+                stepsPerEpoch: stepsPerEpoch, validationSteps: validationSteps, validationBatchSize: validationBatchSize,
+                validationFreq: validationFreq)
     }
 
-    /// fit() for models with several inputs or outputs: one array per input and per output.
+    /// fit() for models with several inputs or outputs: one array per input and per output;
+    /// `sampleWeight` holds one array per output, or one for all of them.
     @discardableResult
     public func fit(_ x: [Tensor], _ y: [Tensor], batchSize: Int = 32, epochs: Int = 1, verbose: Int = 1,
-                    validationData: ([Tensor], [Tensor])? = nil, validationSplit: Float = 0,
-                    shuffle: Bool = true) throws -> History {
+                    callbacks: [Callback] = [], validationData: ([Tensor], [Tensor])? = nil, validationSplit: Float = 0,
+                    shuffle: Bool = true, classWeight: [Int: Float]? = nil, sampleWeight: [Tensor]? = nil,
+                    initialEpoch: Int = 0, stepsPerEpoch: Int? = nil, validationSteps: Int? = nil,
+                    validationBatchSize: Int? = nil, validationFreq: ValidationFrequency = 1) throws -> History {
         let settings = try requireCompiled("fit")
-        guard batchSize > 0 else { throw KerasError.invalidArgument("fit: batch_size must be a positive integer, received \(batchSize)") }
+        try checkPositive(batchSize, "batch_size", caller: "fit")
         guard epochs >= 0 else { throw KerasError.invalidArgument("fit: epochs must be >= 0, received \(epochs)") }
+        guard initialEpoch >= 0 else { throw KerasError.invalidArgument("fit: initial_epoch must be >= 0, received \(initialEpoch)") }
+        if let stepsPerEpoch { try checkPositive(stepsPerEpoch, "steps_per_epoch", caller: "fit") }
+        if let validationSteps { try checkPositive(validationSteps, "validation_steps", caller: "fit") }
+        if let validationBatchSize { try checkPositive(validationBatchSize, "validation_batch_size", caller: "fit") }
+        try validationFreq.check()
         guard validationSplit >= 0, validationSplit < 1 else {
             throw KerasError.invalidArgument("fit: validation_split must be in [0, 1), received \(validationSplit)")
+        }
+        if classWeight != nil {
+            guard sampleWeight == nil else {
+                throw KerasError.invalidArgument("fit: you cannot use class_weight and sample_weight at the same time")
+            }
+            guard settings.losses.count == 1 else {
+                throw KerasError.invalidArgument(
+                    "fit: class_weight is not supported for a model with \(settings.losses.count) outputs; pass sample_weight per output instead")
+            }
         }
         var xTrain = try adapt(x, caller: "fit")
         var yTrain = y
         try checkData(xTrain, yTrain, caller: "fit", settings: settings)
+        var weights = try sampleWeightsPerOutput(sampleWeight, samples: xTrain[0].shape[0], caller: "fit", settings: settings)
 
-        var validation: ([Tensor], [Tensor])?
+        var validation: ArrayBatches?
+        let validationBatch = validationBatchSize ?? batchSize
         if let (xVal, yVal) = validationData {
             let xv = try adapt(xVal, caller: "fit (validation_data)")
             try checkData(xv, yVal, caller: "fit (validation_data)", settings: settings)
-            validation = (xv, yVal)
+            validation = ArrayBatches(x: xv, y: yVal, batchSize: validationBatch)
         } else if validationSplit > 0 {
             let n = xTrain[0].shape[0]
             let splitAt = Int((Double(n) * Double(1 - validationSplit)).rounded(.down))
@@ -105,46 +111,68 @@ extension Model {
                 throw KerasError.invalidArgument(
                     "fit: validation_split=\(validationSplit) leaves \(splitAt) training and \(n - splitAt) validation samples out of \(n); both must be non-empty")
             }
-            validation = (try xTrain.map { try $0.slice(rows: splitAt..<n) }, try yTrain.map { try $0.slice(rows: splitAt..<n) })
-            xTrain = try xTrain.map { try $0.slice(rows: 0..<splitAt) }
-            yTrain = try yTrain.map { try $0.slice(rows: 0..<splitAt) }
+            func rows(_ arrays: [Tensor], _ range: Range<Int>) throws -> [Tensor] { try arrays.map { try $0.slice(rows: range) } }
+            validation = ArrayBatches(x: try rows(xTrain, splitAt..<n), y: try rows(yTrain, splitAt..<n),
+                                      sampleWeights: try weights.map { try $0?.slice(rows: splitAt..<n) }, batchSize: validationBatch)
+            xTrain = try rows(xTrain, 0..<splitAt)
+            yTrain = try rows(yTrain, 0..<splitAt)
+            weights = try weights.map { try $0?.slice(rows: 0..<splitAt) }
         }
+        if let classWeight { weights = [try classSampleWeights(classWeight, labels: yTrain[0])] }
 
-        let n = xTrain[0].shape[0]
-        let steps = (n + batchSize - 1) / batchSize
-        let history = History()
-        var rng = GlobalRandom.makeGenerator()
-        var order = Array(0..<n)
-        for epoch in 0..<epochs {
-            if verbose > 0 && epochs > 1 { print("Epoch \(epoch + 1)/\(epochs)") }
-            if shuffle { order.shuffle(using: &rng) }
-            var progress = ProgressBar(target: steps, verbose: verbose)
-            var totals = EpochAccumulator(settings: settings, outputNames: outputNames)
-            for step in 0..<steps {
-                let rows = Array(order[(step * batchSize)..<Swift.min(n, (step + 1) * batchSize)])
-                let xb = try withoutGradients { try xTrain.map { try $0.gather(rows: rows) } }
-                let yb = try withoutGradients { try yTrain.map { try $0.gather(rows: rows) } }
-                totals.add(try trainStep(xb, yb, settings: settings), batchSize: rows.count, targets: yb)
-                if step + 1 < steps { progress.update(step: step + 1, logs: totals.logs()) }
-            }
-            var logs = totals.logs()
-            if let (xv, yv) = validation {
-                logs += try evaluateAccumulated(xv, yv, batchSize: batchSize, settings: settings, verbose: 0)
-                    .logs(prefix: "val_")
-            }
-            progress.update(step: steps, logs: logs)
-            progress.epochLine(logs: logs)
-            history.append(epoch: epoch, logs: logs)
-        }
-        return history
+        let training = ArrayBatches(x: xTrain, y: yTrain, sampleWeights: weights, batchSize: batchSize, shuffle: shuffle)
+        let plan = FitPlan(epochs: epochs, initialEpoch: initialEpoch, verbose: verbose, stepsPerEpoch: stepsPerEpoch,
+                           validationSteps: validationSteps, validationFreq: validationFreq)
+        return try runFit(training, validation: validation, settings: settings, plan: plan, callbacks: callbacks)
     }
+
+    /// The training loop (Keras's `trainer.fit`), over any source of batches.
+    func runFit<Source: BatchSource>(_ training: Source, validation: ArrayBatches?, settings: CompiledSettings,
+                                     plan: FitPlan, callbacks userCallbacks: [Callback]) throws -> History {
+        var batches = EpochIterator(training, stepsPerEpoch: plan.stepsPerEpoch)
+        let callbacks = CallbackList(userCallbacks, addHistory: true, addProgressBar: plan.verbose != 0, model: self,
+                                     params: CallbackParams(verbose: plan.verbose, epochs: plan.epochs, steps: batches.steps))
+        stopTraining = false
+        resumeEpoch = nil
+        try callbacks.onTrainBegin()
+        let firstEpoch = resumeEpoch ?? plan.initialEpoch
+        resumeEpoch = nil
+        var lastLogs = Logs()
+        for epoch in firstEpoch..<Swift.max(firstEpoch, plan.epochs) {
+            try callbacks.onEpochBegin(epoch)
+            var metrics = PassMetrics(settings: settings, outputNames: outputNames)
+            try batches.runEpoch { step, batch in
+                try callbacks.onTrainBatchBegin(step)
+                metrics.add(try trainStep(batch, settings: settings), batchSize: batch.size, targets: batch.y)
+                try callbacks.onTrainBatchEnd(step, logs: reduced(metrics).logs())
+                return !stopTraining
+            }
+            var logs = reduced(metrics).logs()
+            if let validation, plan.validationFreq.validates(afterEpoch: epoch) {
+                let validationMetrics = try runTest(validation, steps: plan.validationSteps, settings: settings, callbacks: callbacks)
+                logs = logs.merging(validationMetrics.logs(prefix: "val_"))
+            }
+            // Callbacks may add entries (the learning rate); as in Keras, onTrainEnd gets the
+            // epoch's logs without them.
+            var epochLogs = logs
+            try callbacks.onEpochEnd(epoch, logs: &epochLogs)
+            lastLogs = logs
+            if stopTraining { break }
+        }
+        try callbacks.onTrainEnd(logs: lastLogs)
+        return callbacks.history!
+    }
+
+    /// The metrics of a pass as every process must see them before callbacks read them:
+    /// data-parallel training sums `state` across processes here. One process: unchanged.
+    func reduced(_ metrics: PassMetrics) -> PassMetrics { metrics }
 
     /// The weighted total loss and each output's loss, on the tape.
     /// `extra` holds the layers' own losses (regularizers), which join the total as in Keras.
-    func losses(_ outputs: [(output: Tensor, mask: Tensor?)], _ targets: [Tensor],
+    func losses(_ outputs: [(output: Tensor, mask: Tensor?)], _ targets: [Tensor], sampleWeights: [Tensor?],
                 settings: CompiledSettings, extra: Tensor? = nil) throws -> (total: Tensor, perOutput: [Tensor]) {
-        let perOutput = try zip(settings.losses, zip(targets, outputs)).map { loss, pair in
-            try loss(pair.0, pair.1.output, mask: pair.1.mask)
+        let perOutput = try outputs.indices.map { o in
+            try settings.losses[o](targets[o], outputs[o].output, mask: outputs[o].mask, sampleWeight: sampleWeights[o])
         }
         var total = perOutput[0] * settings.lossWeights[0]
         for o in perOutput.indices.dropFirst() { total = try total + perOutput[o] * settings.lossWeights[o] }
@@ -152,102 +180,165 @@ extension Model {
         return (total, perOutput)
     }
 
+    /// The losses, predictions and metric weights of one batch. As in Keras, sample weights
+    /// weigh the loss but not the compiled metrics (Keras's `metrics`, not `weighted_metrics`):
+    /// metrics only leave out masked steps.
+    private func stepResult(_ outputs: [(output: Tensor, mask: Tensor?)], loss: Tensor, perOutput: [Tensor]) throws -> StepResult {
+        let weights = try outputs.map { output, mask in
+            try rowWeights(mask: mask, sampleWeight: nil, rows: output.count / Swift.max(output.shape.last ?? 1, 1))
+        }
+        return StepResult(loss: loss.item, outputLosses: perOutput.map(\.item),
+                          predictions: outputs.map(\.output.detached), rowWeights: weights)
+    }
+
     /// One optimizer step on one batch; the losses are those before the update.
-    func trainStep(_ x: [Tensor], _ y: [Tensor], settings: CompiledSettings) throws -> StepResult {
-        let (outputs, extra) = try callCollectingLosses(x, training: true)
-        let (total, perOutput) = try losses(outputs, y, settings: settings, extra: extra)
+    func trainStep(_ batch: Batch, settings: CompiledSettings) throws -> StepResult {
+        let (outputs, extra) = try callCollectingLosses(batch.x, training: true)
+        let (total, perOutput) = try losses(outputs, batch.y, sampleWeights: batch.sampleWeights, settings: settings, extra: extra)
         let variables = trainableWeights
         let grads = try gradients(of: total, wrt: variables)
         try withoutGradients { try settings.optimizer.apply(gradients: grads, to: variables) }
-        return StepResult(loss: total.item, outputLosses: perOutput.map(\.item),
-                          predictions: outputs.map(\.output.detached), masks: outputs.map(\.mask))
+        return try stepResult(outputs, loss: total, perOutput: perOutput)
+    }
+
+    /// The losses and predictions of one batch in inference mode (run without gradients).
+    func testStep(_ batch: Batch, settings: CompiledSettings) throws -> StepResult {
+        let (outputs, extra) = try callCollectingLosses(batch.x, training: false)
+        let (total, perOutput) = try losses(outputs, batch.y, sampleWeights: batch.sampleWeights, settings: settings, extra: extra)
+        return try stepResult(outputs, loss: total, perOutput: perOutput)
     }
 
     /// One optimizer step on one batch (Keras's `train_on_batch`): the loss before the
     /// update (and each output's, for several outputs), then the metrics.
     @discardableResult
-    public func trainOnBatch(_ x: Tensor, _ y: Tensor) throws -> [Float] { try trainOnBatch([x], [y]) }
+    public func trainOnBatch(_ x: Tensor, _ y: Tensor, sampleWeight: Tensor? = nil) throws -> [Float] {
+        try trainOnBatch([x], [y], sampleWeight: sampleWeight.map { [$0] })
+    }
 
     @discardableResult
-    public func trainOnBatch(_ x: [Tensor], _ y: [Tensor]) throws -> [Float] {
+    public func trainOnBatch(_ x: [Tensor], _ y: [Tensor], sampleWeight: [Tensor]? = nil) throws -> [Float] {
         let settings = try requireCompiled("train_on_batch")
         let xb = try adapt(x, caller: "train_on_batch")
         try checkData(xb, y, caller: "train_on_batch", settings: settings)
-        var totals = EpochAccumulator(settings: settings, outputNames: outputNames)
-        totals.add(try trainStep(xb, y, settings: settings), batchSize: xb[0].shape[0], targets: y)
-        return totals.results
+        let weights = try sampleWeightsPerOutput(sampleWeight, samples: xb[0].shape[0], caller: "train_on_batch", settings: settings)
+        var metrics = PassMetrics(settings: settings, outputNames: outputNames)
+        metrics.add(try trainStep(Batch(x: xb, y: y, sampleWeights: weights), settings: settings), batchSize: xb[0].shape[0], targets: y)
+        return reduced(metrics).results
     }
 
     /// The loss and metrics on (x, y): `[loss, metric1, ...]` (Keras's `evaluate`).
-    public func evaluate(_ x: Tensor, _ y: Tensor, batchSize: Int = 32, verbose: Int = 1) throws -> [Float] {
-        try evaluate([x], [y], batchSize: batchSize, verbose: verbose)
+    public func evaluate(_ x: Tensor, _ y: Tensor, batchSize: Int = 32, verbose: Int = 1, sampleWeight: Tensor? = nil,
+                         steps: Int? = nil, callbacks: [Callback] = []) throws -> [Float] {
+        try evaluate([x], [y], batchSize: batchSize, verbose: verbose, sampleWeight: sampleWeight.map { [$0] },
+                     steps: steps, callbacks: callbacks)
     }
 
     /// evaluate() for several inputs or outputs: `[loss, per-output losses..., metrics...]`.
-    public func evaluate(_ x: [Tensor], _ y: [Tensor], batchSize: Int = 32, verbose: Int = 1) throws -> [Float] {
+    public func evaluate(_ x: [Tensor], _ y: [Tensor], batchSize: Int = 32, verbose: Int = 1, sampleWeight: [Tensor]? = nil,
+                         steps: Int? = nil, callbacks: [Callback] = []) throws -> [Float] {
         let settings = try requireCompiled("evaluate")
-        guard batchSize > 0 else { throw KerasError.invalidArgument("evaluate: batch_size must be a positive integer, received \(batchSize)") }
+        try checkPositive(batchSize, "batch_size", caller: "evaluate")
+        if let steps { try checkPositive(steps, "steps", caller: "evaluate") }
         let xe = try adapt(x, caller: "evaluate")
         try checkData(xe, y, caller: "evaluate", settings: settings)
-        return try evaluateAccumulated(xe, y, batchSize: batchSize, settings: settings, verbose: verbose).results
+        let weights = try sampleWeightsPerOutput(sampleWeight, samples: xe[0].shape[0], caller: "evaluate", settings: settings)
+        let source = ArrayBatches(x: xe, y: y, sampleWeights: weights, batchSize: batchSize)
+        let list = CallbackList(callbacks, addProgressBar: verbose != 0, model: self,
+                                params: CallbackParams(verbose: verbose, epochs: 1, steps: steps ?? source.batchesPerPass))
+        return try runTest(source, steps: steps, settings: settings, callbacks: list).results
     }
 
-    func evaluateAccumulated(_ x: [Tensor], _ y: [Tensor], batchSize: Int, settings: CompiledSettings,
-                             verbose: Int) throws -> EpochAccumulator {
-        let n = x[0].shape[0]
-        let steps = (n + batchSize - 1) / batchSize
-        var totals = EpochAccumulator(settings: settings, outputNames: outputNames)
-        var progress = ProgressBar(target: steps, verbose: verbose == 1 ? 1 : 0)
+    /// The evaluation loop (Keras's `trainer.evaluate`); fit runs it for validation with its
+    /// own callbacks. Returns the pass's metrics, reduced across processes.
+    func runTest<Source: BatchSource>(_ source: Source, steps: Int?, settings: CompiledSettings,
+                                      callbacks: CallbackList) throws -> PassMetrics {
+        var batches = EpochIterator(source, stepsPerEpoch: steps)
+        var metrics = PassMetrics(settings: settings, outputNames: outputNames)
+        try callbacks.onTestBegin()
         try withoutGradients {
-            for step in 0..<steps {
-                let range = (step * batchSize)..<Swift.min(n, (step + 1) * batchSize)
-                let xb = try x.map { try $0.slice(rows: range) }, yb = try y.map { try $0.slice(rows: range) }
-                let (outputs, extra) = try callCollectingLosses(xb, training: false)
-                let (total, perOutput) = try losses(outputs, yb, settings: settings, extra: extra)
-                let result = StepResult(loss: total.item, outputLosses: perOutput.map(\.item),
-                                        predictions: outputs.map(\.output), masks: outputs.map(\.mask))
-                totals.add(result, batchSize: range.count, targets: yb)
-                progress.update(step: step + 1, logs: totals.logs())
+            try batches.runEpoch { step, batch in
+                try callbacks.onTestBatchBegin(step)
+                metrics.add(try testStep(batch, settings: settings), batchSize: batch.size, targets: batch.y)
+                try callbacks.onTestBatchEnd(step, logs: reduced(metrics).logs())
+                return true
             }
         }
-        return totals
+        let result = reduced(metrics)
+        try callbacks.onTestEnd(logs: result.logs())
+        return result
     }
 
     /// The model's output for `x`, computed in batches (Keras's `predict`).
-    public func predict(_ x: Tensor, batchSize: Int = 32, verbose: Int = 0) throws -> Tensor {
-        let outputs = try predict([x], batchSize: batchSize, verbose: verbose)
+    public func predict(_ x: Tensor, batchSize: Int = 32, verbose: Int = 0, steps: Int? = nil,
+                        callbacks: [Callback] = []) throws -> Tensor {
+        let outputs = try predict([x], batchSize: batchSize, verbose: verbose, steps: steps, callbacks: callbacks)
         guard outputs.count == 1 else {
             throw KerasError.invalidArgument("predict: model \"\(name)\" has \(outputs.count) outputs; use predict([x]) for all of them")
         }
         return outputs[0]
     }
 
-    /// predict() for several inputs or outputs: one array per output.
-    public func predict(_ x: [Tensor], batchSize: Int = 32, verbose: Int = 0) throws -> [Tensor] {
-        guard batchSize > 0 else { throw KerasError.invalidArgument("predict: batch_size must be a positive integer, received \(batchSize)") }
+    /// predict() for several inputs or outputs: one array per output. With `steps`, only
+    /// the first `steps` batches are predicted.
+    public func predict(_ x: [Tensor], batchSize: Int = 32, verbose: Int = 0, steps: Int? = nil,
+                        callbacks: [Callback] = []) throws -> [Tensor] {
+        try checkPositive(batchSize, "batch_size", caller: "predict")
+        if let steps { try checkPositive(steps, "steps", caller: "predict") }
         let xp = try adapt(x, caller: "predict")
         try checkFinite(xp, name: "x", caller: "predict")
-        let n = xp[0].shape[0]
-        let steps = (n + batchSize - 1) / batchSize
-        var progress = ProgressBar(target: steps, verbose: verbose)
+        var batches = EpochIterator(ArrayBatches(x: xp, batchSize: batchSize), stepsPerEpoch: steps)
+        let list = CallbackList(callbacks, addProgressBar: verbose != 0, model: self,
+                                params: CallbackParams(verbose: verbose, epochs: 1, steps: batches.steps))
+        // Only callbacks other than the progress bar look at each batch's outputs.
+        let passOutputs = list.callbacks.contains { !($0 is ProgbarLogger) }
         // Layer by layer over a whole large batch, the activations outgrow the caches (LeNet at
         // batch 256: 16k images/s; in slices of 64 samples: 26k). A samplewise model gives the
         // same outputs either way, so its batches run in such slices.
         let slice = isSamplewise ? Swift.min(batchSize, 64) : batchSize
-        return try withoutGradients {
+        try list.onPredictBegin()
+        let outputs: [Tensor] = try withoutGradients {
             var parts: [[Tensor]] = []
-            for step in 0..<steps {
-                let batchRange = (step * batchSize)..<Swift.min(n, (step + 1) * batchSize)
-                for first in stride(from: batchRange.lowerBound, to: batchRange.upperBound, by: slice) {
-                    let range = first..<Swift.min(batchRange.upperBound, first + slice)
-                    let part = try callWithMasks(try xp.map { try $0.slice(rows: range) }, training: false).map(\.output)
+            try batches.runEpoch { step, batch in
+                try list.onPredictBatchBegin(step)
+                let firstPart = parts.first?.count ?? 0
+                for first in stride(from: 0, to: batch.size, by: slice) {
+                    let range = first..<Swift.min(batch.size, first + slice)
+                    let part = try callWithMasks(try batch.x.map { try $0.slice(rows: range) }, training: false).map(\.output)
                     if parts.isEmpty { parts = Array(repeating: [], count: part.count) }
                     for (o, values) in part.enumerated() { parts[o].append(values) }
                 }
-                progress.update(step: step + 1, logs: [])
+                let batchOutputs = passOutputs ? try parts.enumerated().map { o, done in try joinBatches(Array(done[firstPart...]), output: o) } : []
+                try list.onPredictBatchEnd(step, outputs: batchOutputs)
+                return true
             }
             return try parts.enumerated().map { o, batches in try joinBatches(batches, output: o) }
         }
+        try list.onPredictEnd()
+        return outputs
+    }
+
+    func checkPositive(_ value: Int, _ argument: String, caller: String) throws {
+        guard value > 0 else { throw KerasError.invalidArgument("\(caller): \(argument) must be a positive integer, received \(value)") }
+    }
+
+    /// Sample weights as given (one array per output, or one for all), checked: one weight
+    /// per sample (or per timestep), finite. nil entries weigh every sample 1.
+    func sampleWeightsPerOutput(_ given: [Tensor]?, samples: Int, caller: String, settings: CompiledSettings) throws -> [Tensor?] {
+        let outputs = settings.losses.count
+        guard let given else { return Array(repeating: nil, count: outputs) }
+        guard given.count == 1 || given.count == outputs else {
+            throw KerasError.invalidArgument(
+                "\(caller): model \"\(name)\" has \(outputs) output(s) but \(given.count) sample_weight arrays were given")
+        }
+        for (i, weights) in given.enumerated() {
+            let what = given.count > 1 ? "sample_weight[\(i)]" : "sample_weight"
+            guard weights.rank >= 1, weights.shape[0] == samples else {
+                throw KerasError.invalidData(
+                    "\(caller): \(what) has shape \(shapeString(weights.shape)) but x has \(samples) samples; give one weight per sample")
+            }
+            try checkFinite(weights, what: what, caller: caller)
+        }
+        return given.count == outputs ? given : Array(repeating: given[0], count: outputs)
     }
 
     /// The batch outputs of `predict` joined along the batch axis, as Keras concatenates them

@@ -88,17 +88,19 @@ public struct Loss: Sendable, Hashable, ExpressibleByStringLiteral, CustomString
 
     /// The mean loss over the batch, recorded on the tape. With a `mask` of padded
     /// timesteps (batch, time), masked steps are left out and the mean is over the rest,
-    /// as Keras does.
-    public func callAsFunction(_ yTrue: Tensor, _ yPred: Tensor, mask: Tensor? = nil) throws -> Tensor {
+    /// as Keras does. `sampleWeight` (one per sample, or per timestep) weighs each row's
+    /// loss; as in Keras the weighted sum is still divided by the number of rows.
+    public func callAsFunction(_ yTrue: Tensor, _ yPred: Tensor, mask: Tensor? = nil, sampleWeight: Tensor? = nil) throws -> Tensor {
         let losses = try perRowLosses(yTrue, yPred)
-        guard let mask else { return try losses.mean() }
-        guard mask.count == losses.count else {
+        if let mask, mask.count != losses.count {
             throw KerasError.invalidData(
                 "\(name): mask of shape \(shapeString(mask.shape)) does not match predictions of shape \(shapeString(yPred.shape))")
         }
-        let weights = try mask.detached.reshaped(losses.shape)
-        let unmasked = Swift.max(try weights.sum().item, 1)
-        return try (losses * weights).sum() * (1 / unmasked)
+        guard let weights = try rowWeights(mask: mask, sampleWeight: sampleWeight, rows: losses.count) else {
+            return try losses.mean()
+        }
+        let divisor = try mask.map { Swift.max(try $0.detached.sum().item, 1) } ?? Float(losses.count)
+        return try (losses * weights.reshaped(losses.shape)).sum() * (1 / divisor)
     }
 
     /// One loss per prediction row (every axis but the last), on the tape.

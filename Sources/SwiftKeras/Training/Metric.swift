@@ -43,26 +43,29 @@ public struct Metric: Sendable, Hashable, ExpressibleByStringLiteral, CustomStri
     }
 }
 
-/// Correct predictions and how many were counted in a batch, for an accuracy kind.
-/// Rows whose `mask` entry is 0 (padded timesteps) are not counted, as in Keras.
-func countCorrect(_ kind: Metric.Kind, yTrue: Tensor, yPred: Tensor, mask: Tensor?) -> (correct: Int, counted: Int) {
+/// The weight of correct predictions and the weight of all counted ones in a batch, for an
+/// accuracy kind. `rowWeights` holds one weight per prediction row (sample weights times
+/// the mask of padded timesteps, which weighs 0), or nil for all ones, as Keras weighs them.
+func countCorrect(_ kind: Metric.Kind, yTrue: Tensor, yPred: Tensor, rowWeights: Tensor?) -> (correct: Double, counted: Double) {
     let width = yPred.shape.last ?? 1
     let rows = yPred.count / Swift.max(width, 1)
     let py = yTrue.storage.pointer, pp = yPred.storage.pointer
-    let rowMask = mask?.storage.pointer
-    var correct = 0, counted = 0
+    let weights = rowWeights?.storage.pointer
+    var correct = 0.0, counted = 0.0
     switch kind {
     case .binaryAccuracy:
-        for i in 0..<yPred.count where rowMask.map({ $0[i / width] != 0 }) ?? true {
-            counted += 1
-            if (pp[i] > 0.5) == (py[i] > 0.5) { correct += 1 }
+        for i in 0..<yPred.count {
+            let w = weights.map { Double($0[i / width]) } ?? 1
+            counted += w
+            if (pp[i] > 0.5) == (py[i] > 0.5) { correct += w }
         }
     case .sparseCategoricalAccuracy, .accuracy, .categoricalAccuracy:
         let predicted = yPred.argmaxLastAxis()
         let truth = kind == .sparseCategoricalAccuracy ? yTrue : yTrue.reshapedLastAxis(width).argmaxLastAxis()
-        for r in 0..<rows where rowMask.map({ $0[r] != 0 }) ?? true {
-            counted += 1
-            if predicted.storage.pointer[r] == truth.storage.pointer[r] { correct += 1 }
+        for r in 0..<rows {
+            let w = weights.map { Double($0[r]) } ?? 1
+            counted += w
+            if predicted.storage.pointer[r] == truth.storage.pointer[r] { correct += w }
         }
     }
     return (correct, counted)

@@ -4,7 +4,8 @@ import Glibc
 /// clipvalue elementwise, global_clipnorm over all), the step counter, and per-variable
 /// slots. Subclasses write only the update rule, in place, over raw pointers.
 open class Optimizer {
-    public var learningRate: Float
+    /// The learning rate as given: a number, or a schedule of the step.
+    private var rate: any LearningRateSchedule
     public let clipnorm: Float?
     public let clipvalue: Float?
     public let globalClipnorm: Float?
@@ -16,11 +17,30 @@ open class Optimizer {
     /// Keras's class name ("SGD", "Adam").
     open var name: String { String(describing: type(of: self)) }
 
-    public init(learningRate: Float, clipnorm: Float?, clipvalue: Float?, globalClipnorm: Float?) {
-        self.learningRate = learningRate
+    public init(learningRate: any LearningRateSchedule, clipnorm: Float?, clipvalue: Float?, globalClipnorm: Float?) {
+        rate = learningRate
         self.clipnorm = clipnorm
         self.clipvalue = clipvalue
         self.globalClipnorm = globalClipnorm
+    }
+
+    /// The learning rate of the next step: the schedule's value at `iterations`, as in Keras.
+    /// Setting it fixes the rate from then on (replacing a schedule).
+    public var learningRate: Float {
+        get { rate(iterations) }
+        set { rate = newValue }
+    }
+
+    /// The schedule the learning rate follows, nil when it is a fixed number.
+    public var learningRateSchedule: (any LearningRateSchedule)? { rate.isConstant ? nil : rate }
+
+    /// Sets a fixed learning rate for a callback; with a schedule, throws as Keras does.
+    func setLearningRate(_ value: Float, by callback: String) throws {
+        if let schedule = learningRateSchedule {
+            throw KerasError.invalidArgument(
+                "\(callback): the optimizer \(name) was created with a learning rate schedule (\(type(of: schedule))), hence its learning rate is not settable")
+        }
+        learningRate = value
     }
 
     /// Number of state tensors the update rule keeps per variable (momentum, velocity, ...).
@@ -46,14 +66,15 @@ open class Optimizer {
         }
         var grads = gradients.map { $0.detached }
         clip(&grads)
-        iterations += 1
+        // The update rules read `learningRate` at the step count before this step.
+        let step = iterations + 1
+        defer { iterations = step }
         for (variable, grad) in zip(variables, grads) {
             let id = ObjectIdentifier(variable)
             if slots[id] == nil {
                 slots[id] = (0..<slotCount).map { _ in Tensor(repeating: initialSlotValue, shape: variable.shape) }
             }
             let state = slots[id]!.map { $0.storage.pointer }
-            let step = iterations
             variable.update { weights, count in
                 parallelFor(elements: count) { part in
                     let first = part.lowerBound
@@ -106,7 +127,7 @@ public final class SGD: Optimizer {
     public let momentum: Float
     public let nesterov: Bool
 
-    public init(learningRate: Float = 0.01, momentum: Float = 0, nesterov: Bool = false,
+    public init(learningRate: any LearningRateSchedule = 0.01, momentum: Float = 0, nesterov: Bool = false,
                 clipnorm: Float? = nil, clipvalue: Float? = nil, globalClipnorm: Float? = nil) {
         self.momentum = momentum
         self.nesterov = nesterov
@@ -138,7 +159,7 @@ public final class Adam: Optimizer {
     public let epsilon: Float
     public let amsgrad: Bool
 
-    public init(learningRate: Float = 0.001, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-7,
+    public init(learningRate: any LearningRateSchedule = 0.001, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-7,
                 amsgrad: Bool = false, clipnorm: Float? = nil, clipvalue: Float? = nil, globalClipnorm: Float? = nil) {
         self.beta1 = beta1
         self.beta2 = beta2
@@ -197,7 +218,7 @@ public final class RMSprop: Optimizer {
     public let epsilon: Float
     public let centered: Bool
 
-    public init(learningRate: Float = 0.001, rho: Float = 0.9, momentum: Float = 0, epsilon: Float = 1e-7,
+    public init(learningRate: any LearningRateSchedule = 0.001, rho: Float = 0.9, momentum: Float = 0, epsilon: Float = 1e-7,
                 centered: Bool = false, clipnorm: Float? = nil, clipvalue: Float? = nil, globalClipnorm: Float? = nil) {
         self.rho = rho
         self.momentum = momentum
@@ -236,7 +257,7 @@ public final class Adagrad: Optimizer {
     public let initialAccumulatorValue: Float
     public let epsilon: Float
 
-    public init(learningRate: Float = 0.001, initialAccumulatorValue: Float = 0.1, epsilon: Float = 1e-7,
+    public init(learningRate: any LearningRateSchedule = 0.001, initialAccumulatorValue: Float = 0.1, epsilon: Float = 1e-7,
                 clipnorm: Float? = nil, clipvalue: Float? = nil, globalClipnorm: Float? = nil) {
         self.initialAccumulatorValue = initialAccumulatorValue
         self.epsilon = epsilon

@@ -6,26 +6,31 @@ public enum Padding: String, Sendable, Codable {
     case same
 }
 
-/// Sizes and offsets of a 2-D sliding window over an NHWC input.
+/// Sizes and offsets of a 2-D sliding window over an NHWC input. A dilated window reads
+/// every `dilation`-th cell: its taps span (window − 1) · dilation + 1 cells, and output
+/// sizes and padding follow that span.
 public struct WindowGeometry: Sendable, Equatable {
     public let batch, inHeight, inWidth, channels: Int
     public let windowHeight, windowWidth, strideHeight, strideWidth: Int
+    public let dilationHeight, dilationWidth: Int
     public let outHeight, outWidth, padTop, padLeft: Int
 
     public init(
-        inputShape: [Int], window: (Int, Int), strides: (Int, Int), padding: Padding
+        inputShape: [Int], window: (Int, Int), strides: (Int, Int), padding: Padding, dilations: (Int, Int) = (1, 1)
     ) throws {
         guard inputShape.count == 4 else {
             throw TensorError.shapeMismatch(op: "window", message: "expected an NHWC input of rank 4, got \(shapeString(inputShape))")
         }
-        guard window.0 > 0, window.1 > 0, strides.0 > 0, strides.1 > 0 else {
-            throw TensorError.invalidArgument(op: "window", message: "window \(window) and strides \(strides) must be positive")
+        guard window.0 > 0, window.1 > 0, strides.0 > 0, strides.1 > 0, dilations.0 > 0, dilations.1 > 0 else {
+            throw TensorError.invalidArgument(
+                op: "window", message: "window \(window), strides \(strides) and dilations \(dilations) must be positive")
         }
         batch = inputShape[0]; inHeight = inputShape[1]; inWidth = inputShape[2]; channels = inputShape[3]
         windowHeight = window.0; windowWidth = window.1
         strideHeight = strides.0; strideWidth = strides.1
-        let (oh, pt) = WindowGeometry.outputSize(inHeight, window.0, strides.0, padding)
-        let (ow, pl) = WindowGeometry.outputSize(inWidth, window.1, strides.1, padding)
+        dilationHeight = dilations.0; dilationWidth = dilations.1
+        let (oh, pt) = WindowGeometry.outputSize(inHeight, (window.0 - 1) * dilations.0 + 1, strides.0, padding)
+        let (ow, pl) = WindowGeometry.outputSize(inWidth, (window.1 - 1) * dilations.1 + 1, strides.1, padding)
         guard oh > 0, ow > 0 else {
             throw TensorError.shapeMismatch(
                 op: "window",
@@ -51,6 +56,11 @@ public struct WindowGeometry: Sendable, Equatable {
             return (out, total / 2)
         }
     }
+
+    /// The cells a dilated window spans.
+    var spanHeight: Int { (windowHeight - 1) * dilationHeight + 1 }
+    var spanWidth: Int { (windowWidth - 1) * dilationWidth + 1 }
+    var isDilated: Bool { dilationHeight > 1 || dilationWidth > 1 }
 
     var outPixelsPerImage: Int { outHeight * outWidth }
     var patchSize: Int { windowHeight * windowWidth * channels }

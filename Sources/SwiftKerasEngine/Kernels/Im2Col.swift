@@ -27,9 +27,10 @@ func col2im(_ g: WindowGeometry, cols: UnsafePointer<Float>, firstImage: Int, im
     }
 }
 
-/// Visits each (image, oh, ow, kh) span of a patch matrix: where it starts in `cols`, where
-/// its in-bounds part starts in the input, how many floats are in bounds, and how many
-/// padding floats come before and after. Rows outside the input are one all-padding span.
+/// Visits each span of a patch matrix: where it starts in `cols`, where its in-bounds part
+/// starts in the input, how many floats are in bounds, and how many padding floats come
+/// before and after. Without width dilation a span is one (image, oh, ow, kh): kw·c values
+/// of one input row; with it, one tap's c values. Rows outside the input are all padding.
 @inline(__always)
 private func forEachPatchSpan(
     _ g: WindowGeometry, firstImage: Int, imageCount: Int,
@@ -48,11 +49,20 @@ private func forEachPatchSpan(
                 let before = (firstColumn - left) * c
                 let valid = max(endColumn - firstColumn, 0) * c
                 for kh in 0..<g.windowHeight {
-                    let ih = top + kh
+                    let ih = top + kh * g.dilationHeight
                     if ih < 0 || ih >= g.inHeight {
                         body(colOffset, 0, 0, span, 0)
-                    } else {
+                    } else if g.dilationWidth == 1 {
                         body(colOffset, image + ih * rowSize + firstColumn * c, valid, min(before, span), span - min(before, span) - valid)
+                    } else {
+                        for kw in 0..<g.windowWidth {
+                            let iw = left + kw * g.dilationWidth
+                            if iw < 0 || iw >= g.inWidth {
+                                body(colOffset + kw * c, 0, 0, c, 0)
+                            } else {
+                                body(colOffset + kw * c, image + ih * rowSize + iw * c, c, 0, 0)
+                            }
+                        }
                     }
                     colOffset += span
                 }

@@ -62,14 +62,16 @@ private struct ImageFrame {
 
 /// Convolution of `input` (N, H, W, C) with `kernel` (KH, KW, C, F), plus `bias` (F), then
 /// ReLU if `relu` (fused: the same values as `.relu()` on the result, one pass fewer).
+/// `dilations` spaces the kernel's taps (atrous convolution; 1 for a plain one).
 public func conv2d(
-    _ input: Tensor, kernel: Tensor, bias: Tensor?, strides: (Int, Int), padding: Padding, relu: Bool = false
+    _ input: Tensor, kernel: Tensor, bias: Tensor?, strides: (Int, Int), padding: Padding,
+    dilations: (Int, Int) = (1, 1), relu: Bool = false
 ) throws -> Tensor {
     guard kernel.rank == 4 else {
         throw TensorError.shapeMismatch(op: "conv2d", message: "kernel must have rank 4, got \(shapeString(kernel.shape))")
     }
     let g = try WindowGeometry(inputShape: input.shape, window: (kernel.shape[0], kernel.shape[1]),
-                               strides: strides, padding: padding)
+                               strides: strides, padding: padding, dilations: dilations)
     guard kernel.shape[2] == g.channels else {
         throw TensorError.shapeMismatch(
             op: "conv2d", message: "input has \(g.channels) channels but the kernel expects \(kernel.shape[2])")
@@ -84,8 +86,8 @@ public func conv2d(
     // The input as the direct kernels read it: every window inside the frame.
     let frame = ImageFrame(
         height: g.inHeight, width: g.inWidth, channels: g.channels,
-        frameHeight: (g.outHeight - 1) * g.strideHeight + g.windowHeight,
-        frameWidth: (g.outWidth - 1) * g.strideWidth + g.windowWidth, top: g.padTop, left: g.padLeft)
+        frameHeight: (g.outHeight - 1) * g.strideHeight + g.spanHeight,
+        frameWidth: (g.outWidth - 1) * g.strideWidth + g.spanWidth, top: g.padTop, left: g.padLeft)
     let framed: TensorStorage? = usesAVX512Kernels ? TensorStorage(uninitializedCount: g.batch * frame.frameSize) : nil
 
     let beta: Float = bias == nil ? 0 : 1
@@ -99,10 +101,10 @@ public func conv2d(
         let rowFloats = g.strideHeight * frame.frameWidth * g.channels
         sk_conv2d_forward_avx512(
             framed.pointer + images.lowerBound * frame.frameSize + rows.lowerBound * rowFloats,
-            Int32(images.count), Int32((rows.count - 1) * g.strideHeight + g.windowHeight),
+            Int32(images.count), Int32((rows.count - 1) * g.strideHeight + g.spanHeight),
             Int32(frame.frameWidth), Int32(g.channels), k, Int32(g.windowHeight), Int32(g.windowWidth),
-            Int32(filters), Int32(g.strideHeight), Int32(g.strideWidth), Int32(rows.count), Int32(g.outWidth),
-            beta, relu, y + (images.lowerBound * pixels + rows.lowerBound * g.outWidth) * filters)
+            Int32(filters), Int32(g.strideHeight), Int32(g.strideWidth), Int32(g.dilationHeight), Int32(g.dilationWidth),
+            Int32(rows.count), Int32(g.outWidth), beta, relu, y + (images.lowerBound * pixels + rows.lowerBound * g.outWidth) * filters)
     }
     if let framed, g.batch == 1 {
         // One image (predict at batch 1): chunks of its output rows.
@@ -136,9 +138,9 @@ public func conv2d(
     if let bias { inputs.append(bias) }
     return Tensor.record("conv2d", out, inputs: inputs) { grad, needs in
         var grads: [Tensor?] = Array(repeating: nil, count: needs.count)
-        // Stride 1: dX is the convolution of dY, framed with (window - 1 - pad) zeros before
-        // it, with the kernel flipped in space and its in/out axes swapped; it writes every
-        // value of dX, which col2im instead accumulates into zeros.
+        // Stride 1: dX is the convolution of dY, framed with (span - 1 - pad) zeros before
+        // it, with the (equally dilated) kernel flipped in space and its in/out axes swapped;
+        // it writes every value of dX, which col2im instead accumulates into zeros.
         let directInputGradient = framed != nil && g.strideHeight == 1 && g.strideWidth == 1 && needs[0]
         let gx: Tensor? = needs[0] ? (directInputGradient ? Tensor(uninitializedShape: xd.shape) : Tensor.zeros(xd.shape)) : nil
         let gk: Tensor? = needs[1] ? Tensor(uninitializedShape: kd.shape) : nil
@@ -163,8 +165,8 @@ public func conv2d(
         let dy = preActivationGrad.storage.pointer
         let gradFrame = ImageFrame(
             height: g.outHeight, width: g.outWidth, channels: filters,
-            frameHeight: g.inHeight + g.windowHeight - 1, frameWidth: g.inWidth + g.windowWidth - 1,
-            top: g.windowHeight - 1 - g.padTop, left: g.windowWidth - 1 - g.padLeft)
+            frameHeight: g.inHeight + g.spanHeight - 1, frameWidth: g.inWidth + g.spanWidth - 1,
+            top: g.spanHeight - 1 - g.padTop, left: g.spanWidth - 1 - g.padLeft)
         let framedGrad: TensorStorage? = directInputGradient ? TensorStorage(uninitializedCount: g.batch * gradFrame.frameSize) : nil
         let flippedKernel: TensorStorage? = directInputGradient ? flippedTransposedKernel(kd) : nil
 
@@ -183,8 +185,8 @@ public func conv2d(
                     framed.pointer + images.lowerBound * frame.frameSize, Int32(images.count),
                     Int32(frame.frameHeight), Int32(frame.frameWidth), Int32(g.channels),
                     dy + images.lowerBound * pixels * filters, Int32(g.windowHeight), Int32(g.windowWidth),
-                    Int32(filters), Int32(g.strideHeight), Int32(g.strideWidth), Int32(g.outHeight),
-                    Int32(g.outWidth), kernelGradient)
+                    Int32(filters), Int32(g.strideHeight), Int32(g.strideWidth), Int32(g.dilationHeight),
+                    Int32(g.dilationWidth), Int32(g.outHeight), Int32(g.outWidth), kernelGradient)
             }
             if let gx, let framedGrad, let flippedKernel {
                 gradFrame.copy(dy, images: images, into: framedGrad.pointer)
@@ -192,7 +194,7 @@ public func conv2d(
                     framedGrad.pointer + images.lowerBound * gradFrame.frameSize, Int32(images.count),
                     Int32(gradFrame.frameHeight), Int32(gradFrame.frameWidth), Int32(filters),
                     flippedKernel.pointer, Int32(g.windowHeight), Int32(g.windowWidth), Int32(g.channels),
-                    1, 1, Int32(g.inHeight), Int32(g.inWidth), 0, false,
+                    1, 1, Int32(g.dilationHeight), Int32(g.dilationWidth), Int32(g.inHeight), Int32(g.inWidth), 0, false,
                     gx.storage.pointer + images.lowerBound * frame.imageSize)
             }
             let kernelGradientLeft = framed == nil && gk != nil
