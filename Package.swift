@@ -22,7 +22,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        // .npz archives (zip) and CSV files.
+        // Zip archives (.keras models, .npz arrays) and CSV files.
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
         .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
     ],
@@ -39,6 +39,10 @@ let package = Package(
         .systemLibrary(
             name: "CTurboJPEG", path: "Sources/CTurboJPEG", pkgConfig: "libturbojpeg",
             providers: [.apt(["libturbojpeg0-dev"])]),
+        // HDF5 (serial build): Keras's weight files.
+        .systemLibrary(
+            name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5-serial",
+            providers: [.apt(["libhdf5-dev"])]),
         // libpng reports errors by longjmp, which Swift cannot catch: a small C layer does.
         .target(name: "CImageCodecs", dependencies: ["CPNG"]),
 
@@ -50,7 +54,7 @@ let package = Package(
         .target(
             name: "SwiftKeras",
             dependencies: [
-                "SwiftKerasEngine", "CImageCodecs", "CTurboJPEG",
+                "SwiftKerasEngine", "CImageCodecs", "CTurboJPEG", "CHDF5",
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
                 .product(name: "CSV", package: "CSV.swift"),
             ],

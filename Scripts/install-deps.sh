@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Installs the system libraries SwiftKeras links (OpenBLAS, LAPACKE, zlib, libpng, libjpeg-turbo)
+# Installs the system libraries SwiftKeras links (OpenBLAS, LAPACKE, zlib, libpng, libjpeg-turbo, HDF5)
 # when missing. --plot adds what pictures need: Graphviz (model diagrams) and librsvg2-bin
 # (PNG training curves).
 set -euo pipefail
-packages=(libopenblas-dev liblapacke-dev zlib1g-dev libpng-dev libturbojpeg0-dev pkg-config)
+packages=(libopenblas-dev liblapacke-dev zlib1g-dev libpng-dev libturbojpeg0-dev libhdf5-dev pkg-config)
 if [ "${1:-}" = "--plot" ]; then packages+=(graphviz librsvg2-bin); fi
 missing=()
 for p in "${packages[@]}"; do

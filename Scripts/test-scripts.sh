@@ -9,10 +9,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo="$PWD"
-bash Scripts/install-tool.sh
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-export SWIFTKERAS_CACHE="$work/cache"
+# Installed into a folder of this run (PATH first), with a cache of its own.
+PREFIX="$work/prefix" bash Scripts/install-tool.sh
+export PATH="$work/prefix/bin:$PATH" SWIFTKERAS_CACHE="$work/cache"
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 for script in Examples/Scripts/*.swift; do

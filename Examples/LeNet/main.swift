@@ -17,6 +17,11 @@ struct LeNet: ParsableCommand {
     var earlyStopping = false
     @Option(name: .customLong("csv-log"), help: "Write each epoch's logs to this CSV file.") var csvLog: String?
     @Option(help: "Write TensorBoard event files into this folder.") var tensorboard: String?
+    @Option(help: "Load the model from this .keras file (saved here or by Keras) instead of building it; --epochs more are trained.")
+    var load: String?
+    @Option(help: "Save the trained model to this .keras file.") var save: String?
+    @Option(name: .customLong("expect-accuracy"), help: "Exit with failure unless the test accuracy is within 0.0002 of this.")
+    var expectAccuracy: Float?
 
     func run() throws {
         setRandomSeed(seed)
@@ -24,6 +29,14 @@ struct LeNet: ParsableCommand {
         xTrain = xTrain / 255.0
         xTest = xTest / 255.0
 
+        if let load {
+            let started = ContinuousClock.now
+            let model = try loadModel(load)
+            print("Loaded \(load) in \(ContinuousClock.now - started)")
+            model.summary()
+            try finish(model, xTrain, yTrain, xTest, yTest)
+            return
+        }
         let modelLeNet = Sequential()
         modelLeNet.add(Conv2D(filters: 32, kernelSize: (5, 5), strides: (1, 1), padding: .same, activation: .relu,
                               inputShape: [28, 28, 1]))
@@ -37,20 +50,33 @@ struct LeNet: ParsableCommand {
         modelLeNet.summary()
 
         modelLeNet.compile(loss: .sparseCategoricalCrossentropy, optimizer: optimizer, metrics: [.accuracy])
+        try finish(modelLeNet, xTrain, yTrain, xTest, yTest)
+    }
+
+    /// Trains `--epochs`, evaluates, saves if asked and checks the accuracy.
+    func finish(_ model: Model, _ xTrain: Tensor, _ yTrain: Tensor, _ xTest: Tensor, _ yTest: Tensor) throws {
         var callbacks: [Callback] = []
         if earlyStopping { callbacks.append(EarlyStopping(monitor: "val_loss", patience: 2, verbose: 1, restoreBestWeights: true)) }
         if let csvLog { callbacks.append(CSVLogger(csvLog)) }
         if let tensorboard { callbacks.append(TensorBoard(logDir: tensorboard)) }
         let start = ContinuousClock.now
-        try modelLeNet.fit(xTrain, yTrain, batchSize: batchSize, epochs: epochs, verbose: verbose, callbacks: callbacks,
-                           validationData: (xTest, yTest))
+        try model.fit(xTrain, yTrain, batchSize: batchSize, epochs: epochs, verbose: verbose, callbacks: callbacks,
+                      validationData: (xTest, yTest))
         let trainSeconds = (ContinuousClock.now - start).components.seconds
-        let score = try modelLeNet.evaluate(xTest, yTest, verbose: 0)
+        let score = try model.evaluate(xTest, yTest, verbose: 0)
         print("Test loss: \(score[0])")
         print("Test accuracy: \(score[1])")
         print("Training time: \(trainSeconds) s for \(epochs) epoch(s)")
+        if let save {
+            let started = ContinuousClock.now
+            try model.save(save)
+            print("Saved to \(save) in \(ContinuousClock.now - started)")
+        }
         if minAccuracy > 0 && score[1] < minAccuracy {
             throw ValidationError("test accuracy \(score[1]) is below the required \(minAccuracy)")
+        }
+        if let expectAccuracy, Swift.abs(score[1] - expectAccuracy) > 0.0002 {
+            throw ValidationError("test accuracy \(score[1]) differs from the expected \(expectAccuracy)")
         }
     }
 }

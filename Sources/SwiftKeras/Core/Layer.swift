@@ -138,7 +138,10 @@ open class Layer {
                 "Layer \"\(name)\": shapes used to initialize variables must be fully-defined (no None dimensions). Received: shape=\(shapeString(shape.map { $0 < 0 ? nil : $0 })) for variable path='\(name)/\(weightName)'")
         }
         do {
-            _ = try Tensor.elementCount(of: shape, op: "\(name)/\(weightName)")
+            let count = try Tensor.elementCount(of: shape, op: "\(name)/\(weightName)")
+            try LoadingBudget.charge(count, for: "\(name)/\(weightName)")
+        } catch let error as SavingError {
+            throw error
         } catch {
             throw KerasError.invalidArgument(
                 "Layer \"\(name)\": weight \"\(weightName)\" of shape \(shapeString(shape)) is too large: more than \(Tensor.maximumElementCount) elements")

@@ -58,6 +58,18 @@ open class Model {
         outputsGivenAsList = false
     }
 
+    /// A functional model with several inputs and one output.
+    public convenience init(inputs: [KerasTensor], outputs: KerasTensor, name: String? = nil) throws {
+        try self.init(inputs: inputs, outputs: [outputs], name: name)
+        outputsGivenAsList = false
+    }
+
+    /// A functional model with one input and several outputs.
+    public convenience init(inputs: KerasTensor, outputs: [KerasTensor], name: String? = nil) throws {
+        try self.init(inputs: [inputs], outputs: outputs, name: name)
+        inputsGivenAsList = false
+    }
+
     // MARK: Overridden by model kinds
 
     /// The layers in order (for a functional model: its input layers first, then the rest

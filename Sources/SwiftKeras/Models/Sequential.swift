@@ -44,6 +44,8 @@ public final class Sequential: Model {
         guard !stack.isEmpty else {
             throw KerasError.notReady("Sequential model \"\(name)\" has no layers; add layers before building it.")
         }
+        // Keras gives a built Sequential model an InputLayer (its configs list it).
+        if inputLayerName == nil { inputLayerName = LayerNames.unique("InputLayer") }
         var shape = inputShape
         var shapes: [[Int]] = []
         for layer in stack {

@@ -93,11 +93,16 @@ public enum LayerRegistry {
         let module: String
     }
 
-    private static let custom = Mutex<[String: CustomEntry]>([:])
+    /// By registered name (for loading) and by class (for saving: the last registration wins).
+    private static let custom = Mutex<(byName: [String: CustomEntry], byClass: [ObjectIdentifier: CustomEntry])>(([:], [:]))
     private static let functions = Mutex<[String: RegisteredFunction]>([:])
 
     static func register(_ type: Layer.Type, registeredName: String, module: String) {
-        custom.withLock { $0[registeredName] = CustomEntry(type: type, registeredName: registeredName, module: module) }
+        let entry = CustomEntry(type: type, registeredName: registeredName, module: module)
+        custom.withLock {
+            $0.byName[registeredName] = entry
+            $0.byClass[ObjectIdentifier(type)] = entry
+        }
     }
 
     static func register(_ function: RegisteredFunction) {
@@ -109,20 +114,20 @@ public enum LayerRegistry {
 
     /// The class for a serialized layer's `class_name` and `registered_name`.
     static func layerType(className: String, registeredName: String?) -> Layer.Type? {
-        if let registeredName, let entry = custom.withLock({ $0[registeredName] }) { return entry.type }
+        if let registeredName, let entry = custom.withLock({ $0.byName[registeredName] }) { return entry.type }
         let name = aliases[className] ?? className
         if let builtin = builtins.first(where: { $0.className == name }) { return builtin.type }
         // A config written without a registered name still finds a class registered under it.
-        return custom.withLock { entries in entries.values.first { $0.registeredName.split(separator: ">").last.map(String.init) == className }?.type }
+        return custom.withLock { entries in
+            entries.byName.values.first { $0.registeredName.split(separator: ">").last.map(String.init) == className }?.type
+        }
     }
 
     /// The module and registered name a layer is saved under; nil for an unregistered class.
     static func identity(of layer: Layer) -> (module: String, registeredName: ConfigValue)? {
         let layerClass = Swift.type(of: layer)
         if builtins.contains(where: { $0.type == layerClass }) { return ("keras.layers", .null) }
-        return custom.withLock { entries in
-            entries.values.first { $0.type == layerClass }.map { ($0.module, .string($0.registeredName)) }
-        }
+        return custom.withLock { $0.byClass[ObjectIdentifier(layerClass)] }.map { ($0.module, .string($0.registeredName)) }
     }
 }
 

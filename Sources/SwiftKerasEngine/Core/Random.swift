@@ -42,6 +42,16 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable {
 
     /// A new generator whose stream is independent of this one's future draws.
     public mutating func split() -> RandomGenerator { RandomGenerator(seed: next()) }
+
+    /// The generator's position: four words that `init(state:)` resumes from exactly.
+    public var state: [UInt64] { [s0, s1, s2, s3] }
+
+    /// Resumes a generator at a saved `state`; nil unless it is four words, not all zero
+    /// (a state xoshiro256** never reaches).
+    public init?(state: [UInt64]) {
+        guard state.count == 4, state.contains(where: { $0 != 0 }) else { return nil }
+        (s0, s1, s2, s3) = (state[0], state[1], state[2], state[3])
+    }
 }
 
 /// The process-wide generator behind initializers, shuffling and dropout.
@@ -63,6 +73,14 @@ public enum GlobalRandom {
 
     /// A generator for one consumer (a layer's initializer, an epoch's shuffle).
     public static func makeGenerator() -> RandomGenerator { (scoped ?? process).state.withLock { $0.split() } }
+
+    /// The position of the stream later draws come from (the scoped one inside
+    /// `withSeed`). Saved with a model so that resumed training draws what an
+    /// uninterrupted run would have: the same shuffles and dropout masks.
+    public static var generator: RandomGenerator {
+        get { (scoped ?? process).state.withLock { $0 } }
+        set { (scoped ?? process).state.withLock { $0 = newValue } }
+    }
 
     /// Runs `body` with its own seeded stream, unaffected by other tasks' draws (tests
     /// running in parallel, several models trained at once).

@@ -168,10 +168,10 @@ final class Unregistered: Layer {}
 
 @Suite struct CustomLayerConfigTests {
     @Test func registeredLayerRoundTrips() throws {
-        registerKerasSerializable(Scale.self, package: "MyLayers")
+        SwiftFixtureModels.registerCustomObjects()
         let layer = Scale(factor: 2.5, name: "scale")
         let saved = try serializeLayer(layer)
-        #expect(saved.objectValue?["registered_name"] == "MyLayers>Scale")
+        #expect(saved.objectValue?["registered_name"] == "SwiftKerasTests>Scale")
         #expect(saved.objectValue?["class_name"] == "Scale")
         let rebuilt = try #require(try deserializeLayer(saved) as? Scale)
         #expect(rebuilt.factor == 2.5 && rebuilt.name == "scale")

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets (release, with AddressSanitizer so leaks and memory errors
+# count as failures) and runs one: bash Scripts/fuzz/run.sh keras|weights|config [seconds].
+# New inputs that reach new code go to the working corpus under .build/; crashes to
+# Scripts/fuzz/crashes/<target>/. The committed seed corpus is Scripts/fuzz/corpus/<target>/.
+set -euo pipefail
+cd "$(dirname "$0")"
+target="${1:?usage: run.sh keras|weights|config [seconds]}"
+seconds="${2:-600}"
+name="Fuzz$(tr '[:lower:]' '[:upper:]' <<< "${target:0:1}")${target:1}"
+swift build -c release --product "$name" -Xswiftc -sanitize=fuzzer,address -Xcc -fsanitize=fuzzer-no-link,address -Xswiftc -use-ld=lld \
+  -Xswiftc -g 2>&1 | tail -1
+work=".build/corpus/$target"
+mkdir -p "$work" "crashes/$target"
+ASAN_OPTIONS="detect_leaks=1:allocator_may_return_null=1" LSAN_OPTIONS="suppressions=$PWD/lsan.supp" ".build/release/$name" "$work" "corpus/$target" \
+  -max_total_time="$seconds" -rss_limit_mb=4096 -malloc_limit_mb=2048 -timeout=20 -print_final_stats=1 \
+  -artifact_prefix="crashes/$target/"
