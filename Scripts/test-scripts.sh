@@ -5,7 +5,7 @@
 #    accuracy, keras-io's MNIST convnet reaches 96% after one epoch and writes its pictures;
 #  - a script outside the repository runs by its shebang line, starts from the cache when
 #    unchanged, recompiles alone when edited, and a compiler error names its file and line;
-#  - `swiftkeras new` writes a package that SwiftPM resolves.
+#  - `swiftkeras new` writes a package that SwiftPM resolves; `swiftkeras summary` prints Keras's counts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo="$PWD"
@@ -27,6 +27,9 @@ for picture in history.png model.png; do
   [ "$(head -c 4 "$work/plots/$picture" | od -An -tx1 | tr -d ' ')" = "89504e47" ] || fail "$picture is not a PNG"
 done
 grep -q "</svg>" "$work/plots/history.svg" || fail "history.svg is incomplete"
+# The summary of a LeNet Keras saved, optimizer state counted as Keras counts it.
+swiftkeras summary Tests/SwiftKerasTests/Fixtures/saving/keras/lenet_mnist.keras | grep -q "Optimizer params: 1,328,174 (5.07 MB)" \
+  || fail "swiftkeras summary of lenet_mnist.keras differs from Keras's"
 
 # A script of the user's own, outside the repository, started by its shebang line.
 mkdir -p "$work/mine"

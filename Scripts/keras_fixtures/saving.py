@@ -22,6 +22,8 @@ Tests/SwiftKerasTests/Fixtures/saving/:
                         SwiftFixtureWriter in the tests): what Keras loaded from it (the
                         HDF5 layout, the optimizer's step count), Keras's predictions on
                         fixed inputs, and one Keras train step from the loaded state.
+    keras_summaries.json  Keras's summary() text (width 88) of each keras/<case>.keras as
+                        load_model returns it (`python saving.py summaries` rewrites it alone).
 
 Output is deterministic: configs are written with sorted case names, without Keras's
 per-process `shared_object_id` entries; TensorFlow runs with op determinism; the .keras
@@ -391,6 +393,20 @@ def write_cases(path, cases):
     print(f"wrote {path} ({os.path.getsize(path)} bytes)")
 
 
+def saved_summaries(out_dir):
+    """Keras's summary() of every .keras file in keras/ as load_model returns it (compiled,
+    with the optimizer's state, which Keras counts as "Optimizer params"), at width 88."""
+    cases = {}
+    folder = os.path.join(out_dir, "keras")
+    for name in sorted(os.listdir(folder)):
+        if not name.endswith(".keras"):
+            continue
+        keras.utils.clear_session()
+        model = keras.saving.load_model(os.path.join(folder, name))
+        cases[name] = gf.summary_text(model, columns=200, line_length=88)
+    return cases
+
+
 def write(fixtures_dir):
     repo_root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     out_dir = os.path.join(fixtures_dir, "saving")
@@ -401,6 +417,7 @@ def write(fixtures_dir):
     write_cases(os.path.join(out_dir, "model_configs.json"), model_configs())
     write_cases(os.path.join(out_dir, "keras_files.json"), keras_files(repo_root, out_dir))
     write_cases(os.path.join(out_dir, "swift_files.json"), swift_files(out_dir))
+    write_cases(os.path.join(out_dir, "keras_summaries.json"), saved_summaries(out_dir))
 
 
 if __name__ == "__main__":
@@ -408,7 +425,10 @@ if __name__ == "__main__":
     # "swift", only swift_files.json (after the Swift tests rewrote the files in swift/).
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     fixtures = os.path.join(root, "Tests", "SwiftKerasTests", "Fixtures")
-    if sys.argv[1:] == ["swift"]:
+    if sys.argv[1:] == ["summaries"]:
+        write_cases(os.path.join(fixtures, "saving", "keras_summaries.json"),
+                    saved_summaries(os.path.join(fixtures, "saving")))
+    elif sys.argv[1:] == ["swift"]:
         tf.config.experimental.enable_op_determinism()
         write_cases(os.path.join(fixtures, "saving", "swift_files.json"), swift_files(os.path.join(fixtures, "saving")))
     else:

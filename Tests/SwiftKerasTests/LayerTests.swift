@@ -134,8 +134,8 @@ private final class CustomLayerProbe: Layer {
     @Test func numbersAsKerasPrintsThem() {
         #expect(groupedThousands(664_086) == "664,086")
         #expect(groupedThousands(0) == "0")
-        #expect(memorySize(664_086) == "2.53 MB")
-        #expect(memorySize(0) == "0.00 B")
+        #expect(memorySize(bytes: 4 * 664_086) == "2.53 MB")
+        #expect(memorySize(bytes: 0) == "0.00 B")
         #expect(formatMetric(0.87791) == "0.8779")
         #expect(formatMetric(4.2263e-06) == "4.2263e-06")
         #expect(formatPerStep(0.037) == "37ms/step")

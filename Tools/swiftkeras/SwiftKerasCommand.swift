@@ -20,7 +20,7 @@ struct SwiftKerasCommand: ParsableCommand {
             Library source: $SWIFTKERAS_ROOT, else the checkout this tool was built from.
             """,
         version: versionText(),
-        subcommands: [Run.self, New.self, Clean.self])
+        subcommands: [Run.self, New.self, Summary.self, Clean.self])
 
     /// Everything after a script's path belongs to the script, flags and `--help` included,
     /// so the tool parses only what comes before it. A script given without `run`

@@ -87,9 +87,18 @@ extension Model {
         text += rule("└", "─", "┴", "┘")
         let trainable = trainableWeights.reduce(0) { $0 + $1.shape.reduce(1, *) }
         let frozen = nonTrainableWeights.reduce(0) { $0 + $1.shape.reduce(1, *) }
-        text += " Total params: \(groupedThousands(trainable + frozen)) (\(memorySize(trainable + frozen)))\n"
-        text += " Trainable params: \(groupedThousands(trainable)) (\(memorySize(trainable)))\n"
-        text += " Non-trainable params: \(groupedThousands(frozen)) (\(memorySize(frozen)))\n"
+        // Keras counts an optimizer's variables into the total once it is built (trained, or
+        // loaded with its state), and gives them a line of their own.
+        // Its step counter is an int64 (8 bytes), every other value a float32.
+        let optimizerState = compiled?.optimizer.stateParameterCount
+        let optimizerBytes = optimizerState.map { 4 * $0 + 4 } ?? 0
+        let total = trainable + frozen + (optimizerState ?? 0)
+        text += " Total params: \(groupedThousands(total)) (\(memorySize(bytes: 4 * (trainable + frozen) + optimizerBytes)))\n"
+        text += " Trainable params: \(groupedThousands(trainable)) (\(memorySize(bytes: 4 * trainable)))\n"
+        text += " Non-trainable params: \(groupedThousands(frozen)) (\(memorySize(bytes: 4 * frozen)))\n"
+        if let optimizerState {
+            text += " Optimizer params: \(groupedThousands(optimizerState)) (\(memorySize(bytes: optimizerBytes)))\n"
+        }
         return text
     }
 }
@@ -128,9 +137,9 @@ func groupedThousands(_ n: Int) -> String {
     return (n < 0 ? "-" : "") + out
 }
 
-/// Float32 parameter memory in Keras's units: "2.53 MB", "0.00 B".
-func memorySize(_ params: Int) -> String {
-    var size = Double(params) * 4
+/// Memory in Keras's units: "2.53 MB", "0.00 B".
+func memorySize(bytes: Int) -> String {
+    var size = Double(bytes)
     for unit in ["B", "KB", "MB", "GB", "TB"] {
         if size / 1024 < 1 { return formatFixed(size, decimals: 2) + " " + unit }
         size /= 1024

@@ -63,6 +63,23 @@ func weightsLayout(image: [UInt8]) throws -> ConfigValue {
     }
 }
 
+/// summary() of each Keras-written .keras file, loaded with its optimizer state, is the text
+/// Keras's summary() prints for it (keras_summaries.json), "Optimizer params" included.
+@Suite struct KerasFileSummaryTests {
+    static let summaries: ConfigObject = (try? SavingFixtures.json("keras_summaries.json").objectValue) ?? [:]
+
+    @Test(arguments: summaries.keys)
+    func summaryMatchesKeras(_ file: String) throws {
+        let expected = try #require(Self.summaries[file]?.stringValue)
+        let model = try loadModel(SavingFixtures.folder.appendingPathComponent("keras/\(file)").path, restoreRandomState: false)
+        #expect(model.summaryText(lineLength: 88) == expected)
+    }
+
+    @Test func allFixtureFilesHaveASummary() {
+        #expect(Self.summaries.count >= 10)
+    }
+}
+
 /// .keras files SwiftKeras wrote (Fixtures/saving/swift, see SwiftFixtureModels) and what
 /// real Keras read from them.
 @Suite struct SwiftFileTests {
