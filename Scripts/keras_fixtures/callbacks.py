@@ -5,7 +5,9 @@ Every case trains a small Dense model from fixed weights on data drawn from its 
 seeded generator, with shuffle=False, so the Swift tests can replay it exactly.
 """
 
+import contextlib
 import glob
+import io
 import os
 import shutil
 import struct
@@ -342,6 +344,7 @@ def model_checkpoint_case():
     """The files ModelCheckpoint writes: the best epochs by val_loss, and every 3 batches."""
     x, y, x_val, y_val = overfitting_regression("early_stopping")
     out = {}
+    out_threshold = 0.265
     with tempfile.TemporaryDirectory() as folder:
         runs = {
             "best": keras.callbacks.ModelCheckpoint(os.path.join(folder, "best", "w.{epoch:02d}.weights.h5"),
@@ -357,6 +360,19 @@ def model_checkpoint_case():
                                 shuffle=False, callbacks=[checkpoint])
             out[name] = sorted(os.listdir(os.path.dirname(checkpoint.filepath)))
         check_margin(history.history["val_loss"], 0, "model_checkpoint")
+        # Keras's messages at verbose 1 (the folder written as FOLDER), a threshold that the
+        # first epochs do not beat, and the val_loss of each epoch.
+        model = regression_model()
+        model.compile(keras.optimizers.SGD(0.1), "mse")
+        checkpoint = keras.callbacks.ModelCheckpoint(os.path.join(folder, "best.keras"), save_best_only=True,
+                                                     verbose=1, initial_value_threshold=out_threshold)
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):
+            history = model.fit(x, y, batch_size=5, epochs=8, validation_data=(x_val, y_val), verbose=0,
+                                shuffle=False, callbacks=[checkpoint])
+        out["verbose_messages"] = printed.getvalue().replace(folder, "FOLDER")
+        out["initial_value_threshold"] = out_threshold
+        out["val_loss"] = [float(v) for v in history.history["val_loss"]]
     return out
 
 

@@ -1380,6 +1380,9 @@ def main():
     # The newer layers, regularizers and constraints: their own module and files.
     import layers_more
     layers_more.write_all(out_dir)
+    # Losses, optimizers and metrics beyond the lecture ones: training.py.
+    import training
+    training.write_all(out_dir)
 
 
 if __name__ == "__main__":

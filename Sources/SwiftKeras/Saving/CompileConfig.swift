@@ -17,26 +17,7 @@ func compileConfig(_ settings: CompiledSettings) -> ConfigObject {
             "weighted_metrics": nil, "run_eagerly": false, "steps_per_execution": 1, "jit_compile": false]
 }
 
-/// A loss as the string it was named by, or Keras's loss object when it has options.
-private func lossConfig(_ loss: Loss) -> ConfigValue {
-    guard let kind = loss.kind, loss.fromLogits || loss.labelSmoothing != 0 else { return .string(loss.name) }
-    var config: ConfigObject = ["name": .string(kind.rawValue), "reduction": "sum_over_batch_size"]
-    let className: String
-    switch kind {
-    case .binaryCrossentropy:
-        className = "BinaryCrossentropy"
-        config.merge(["from_logits": .bool(loss.fromLogits), "label_smoothing": .float(loss.labelSmoothing), "axis": -1])
-    case .categoricalCrossentropy:
-        className = "CategoricalCrossentropy"
-        config.merge(["from_logits": .bool(loss.fromLogits), "label_smoothing": .float(loss.labelSmoothing), "axis": -1])
-    case .sparseCategoricalCrossentropy:
-        className = "SparseCategoricalCrossentropy"
-        config.merge(["from_logits": .bool(loss.fromLogits), "ignore_class": nil])
-    case .meanSquaredError: className = "MeanSquaredError"
-    case .meanAbsoluteError: className = "MeanAbsoluteError"
-    }
-    return kerasObject(module: "keras.losses", className: className, config: .object(config))
-}
+private func lossConfig(_ loss: Loss) -> ConfigValue { loss.serialized }
 
 private func lossFromConfig(_ value: ConfigValue) throws -> Loss {
     if let name = value.stringValue {
@@ -47,21 +28,10 @@ private func lossFromConfig(_ value: ConfigValue) throws -> Loss {
     guard let object = value.objectValue, let className = object["class_name"]?.stringValue else {
         throw SavingError("compile_config: expected a loss name or object, found \(value.excerpt)")
     }
-    let config = object["config"]?.objectValue ?? [:]
-    let fromLogits = config["from_logits"]?.boolValue ?? false
-    let smoothing = Float(config["label_smoothing"]?.doubleValue ?? 0)
-    if let reduction = config["reduction"]?.stringValue, reduction != "sum_over_batch_size" {
-        throw SavingError("compile_config: loss \(className) with reduction '\(reduction)' is not supported")
-    }
-    if let axis = config["axis"]?.intValue, axis != -1 { throw SavingError("compile_config: loss \(className) with axis \(axis) is not supported") }
-    if let ignore = config["ignore_class"], !ignore.isNull { throw SavingError("compile_config: ignore_class is not supported") }
-    switch className {
-    case "BinaryCrossentropy": return .binaryCrossentropy(fromLogits: fromLogits, labelSmoothing: smoothing)
-    case "CategoricalCrossentropy": return .categoricalCrossentropy(fromLogits: fromLogits, labelSmoothing: smoothing)
-    case "SparseCategoricalCrossentropy": return .sparseCategoricalCrossentropy(fromLogits: fromLogits)
-    case "MeanSquaredError": return .meanSquaredError
-    case "MeanAbsoluteError": return .meanAbsoluteError
-    default: throw SavingError("compile_config: unknown loss class '\(className)'")
+    do {
+        return try Loss.fromConfig(className: className, object["config"]?.objectValue ?? [:])
+    } catch let error as SavingError {
+        throw SavingError("compile_config: \(error.message)")
     }
 }
 

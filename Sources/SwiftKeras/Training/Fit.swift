@@ -172,7 +172,9 @@ extension Model {
     func losses(_ outputs: [(output: Tensor, mask: Tensor?)], _ targets: [Tensor], sampleWeights: [Tensor?],
                 settings: CompiledSettings, extra: Tensor? = nil) throws -> (total: Tensor, perOutput: [Tensor]) {
         let perOutput = try outputs.indices.map { o in
-            try settings.losses[o](targets[o], outputs[o].output, mask: outputs[o].mask, sampleWeight: sampleWeights[o])
+            let loss = try settings.losses[o](targets[o], outputs[o].output, mask: outputs[o].mask, sampleWeight: sampleWeights[o])
+            // A loss without reduction gives one value per row; Keras's compiled loss averages them.
+            return loss.rank == 0 ? loss : try loss.mean()
         }
         var total = perOutput[0] * settings.lossWeights[0]
         for o in perOutput.indices.dropFirst() { total = try total + perOutput[o] * settings.lossWeights[o] }
