@@ -3,7 +3,7 @@
 import PackageDescription
 
 /// One executable per loader (Targets/<Name>/, the loader's name in `FuzzTargets.all`).
-let targets = ["Keras", "Weights", "Config"]
+let targets = ["Keras", "Weights", "Config", "Gzip", "Idx", "Tsv", "Tokenizer", "Npy", "Npz", "Csv", "Image"]
 
 let package = Package(
     name: "SwiftKerasFuzz",

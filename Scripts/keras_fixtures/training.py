@@ -12,6 +12,12 @@ generate_fixtures.py calls `write_all(out_dir)` after writing its own files. Wri
                               with sample weights where given), "configs" (get_config of
                               losses with arguments) and "names" (the strings
                               keras.losses.get takes, with the function they resolve to)
+    training_optimizers.json  sections: "cases" (variables after each of five steps of
+                              AdamW, Nadam, Adamax, Adadelta, Lion and the base options
+                              weight_decay / use_ema; every optimizer variable by Keras's
+                              path at the end), "names", and "files": models Keras trained
+                              and saved to training/*.keras with their optimizer state, and
+                              the next train_on_batch step after that
 
 Same conventions as generate_fixtures.py: arrays as {"shape", "data"}, every case seeded
 from its own name, deterministic output.
@@ -205,10 +211,112 @@ def make_loss_names():
     return out
 
 
+# ---------------------------------------------------------------------------
+# Optimizers
+# ---------------------------------------------------------------------------
+
+def jsonable(cfg):
+    return {k: (v.item() if isinstance(v, (np.floating, np.integer)) else v) for k, v in cfg.items()
+            if v is None or isinstance(v, (bool, int, float, str, np.floating, np.integer))}
+
+
+def optimizer_case(name, class_name, config, steps=5, exclude=None):
+    """`steps` apply_gradients calls on two variables (a 3x2 "kernel" and a 2 "bias"): the
+    variables after each step and every optimizer variable (by Keras's path) at the end."""
+    rng = rng_for("training/optimizers/" + name)
+    initial = [normal(rng, (3, 2)), normal(rng, (2,))]
+    gradients = [[normal(rng, (3, 2), 2.0), normal(rng, (2,), 2.0)] for _ in range(steps)]
+    # One zero gradient entry and one sign flip exercise Lion's sign and Adamax's max.
+    gradients[1][0][0, 0] = 0.0
+    variables = [keras.Variable(initial[0], name="kernel"), keras.Variable(initial[1], name="bias")]
+    opt = getattr(keras.optimizers, class_name)(**config)
+    if exclude:
+        opt.exclude_from_weight_decay(var_names=exclude)
+    after = []
+    for grads in gradients:
+        opt.apply_gradients(zip([tf.constant(g) for g in grads], variables))
+        after.append([arr(v.numpy()) for v in variables])
+    return {
+        "name": name, "class_name": class_name, "config": config, "exclude_from_weight_decay": exclude,
+        "resolved_config": jsonable(opt.get_config()),
+        "initial": [arr(v) for v in initial], "gradients": [[arr(g) for g in grads] for grads in gradients],
+        "after_step": after,
+        "state": [{"path": v.path, "value": arr(v.numpy())} for v in opt.variables],
+    }
+
+
+def make_optimizer_cases():
+    specs = [
+        ("adamw_default", "AdamW", {}),
+        ("adamw_wd0.1_lr0.01_amsgrad", "AdamW", {"weight_decay": 0.1, "learning_rate": 0.01, "amsgrad": True}),
+        ("nadam_default", "Nadam", {}),
+        ("nadam_lr0.01_beta0.8", "Nadam", {"learning_rate": 0.01, "beta_1": 0.8, "beta_2": 0.99}),
+        ("adamax_default", "Adamax", {}),
+        ("adamax_lr0.02", "Adamax", {"learning_rate": 0.02, "beta_1": 0.5}),
+        ("adadelta_default", "Adadelta", {}),
+        ("adadelta_lr1_rho0.9", "Adadelta", {"learning_rate": 1.0, "rho": 0.9}),
+        ("lion_default", "Lion", {}),
+        ("lion_lr0.01_betas", "Lion", {"learning_rate": 0.01, "beta_1": 0.95, "beta_2": 0.98}),
+        ("sgd_weight_decay", "SGD", {"learning_rate": 0.1, "momentum": 0.9, "weight_decay": 0.05}),
+        ("adam_weight_decay_excluding_bias", "Adam", {"weight_decay": 0.2, "learning_rate": 0.01}),
+        ("adam_ema", "Adam", {"use_ema": True, "learning_rate": 0.05}),
+        ("sgd_ema_momentum0.5_overwrite2", "SGD", {"use_ema": True, "ema_momentum": 0.5, "ema_overwrite_frequency": 2,
+                                                   "learning_rate": 0.1}),
+        ("nadam_ema_weight_decay", "Nadam", {"use_ema": True, "weight_decay": 0.01, "learning_rate": 0.01}),
+        ("lion_clipnorm", "Lion", {"clipnorm": 0.5, "weight_decay": 0.1}),
+        ("adadelta_clipvalue", "Adadelta", {"clipvalue": 0.1, "learning_rate": 1.0}),
+    ]
+    cases = []
+    for name, cls, cfg in specs:
+        cases.append(optimizer_case(name, cls, cfg, exclude=["bias"] if "excluding_bias" in name else None))
+    return cases
+
+
+def make_optimizer_names():
+    out = {}
+    for name in ["adamw", "AdamW", "nadam", "Nadam", "adamax", "Adamax", "adadelta", "Adadelta", "lion", "Lion", "ADAM"]:
+        out[name] = type(keras.optimizers.get(name)).__name__
+    return out
+
+
+def make_optimizer_files(out_dir):
+    """Small models trained two steps by Keras and saved (optimizer state included), then one
+    more step: what a loaded model's next train_on_batch must give."""
+    folder = os.path.join(out_dir, "training")
+    os.makedirs(folder, exist_ok=True)
+    cases = []
+    for name, optimizer in [("nadam_ema", keras.optimizers.Nadam(learning_rate=0.01, use_ema=True, weight_decay=0.01)),
+                            ("adamw", keras.optimizers.AdamW(learning_rate=0.01)),
+                            ("lion", keras.optimizers.Lion(learning_rate=0.01)),
+                            ("adamax", keras.optimizers.Adamax(learning_rate=0.01)),
+                            ("adadelta", keras.optimizers.Adadelta(learning_rate=1.0))]:
+        keras.utils.set_random_seed(GLOBAL_SEED)
+        rng = rng_for("training/optimizer_files/" + name)
+        x = normal(rng, (8, 4))
+        y = rng.integers(0, 3, (8,)).astype(np.float32)
+        model = keras.Sequential([keras.Input(shape=(4,)), keras.layers.Dense(5, activation="relu"),
+                                  keras.layers.Dense(3, activation="softmax")])
+        model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy")
+        model.train_on_batch(x, y)
+        model.train_on_batch(x, y)
+        path = os.path.join(folder, f"{name}.keras")
+        model.save(path)
+        saved_state = [{"path": v.path, "value": arr(v.numpy())} for v in model.optimizer.variables]
+        loss = model.train_on_batch(x, y)
+        cases.append({"name": name, "file": f"training/{name}.keras", "x": arr(x), "y": arr(y),
+                      "optimizer_state": saved_state, "next_loss": float(loss),
+                      "weights_after_next_step": [arr(w) for w in model.get_weights()]})
+    return cases
+
+
 def write_all(out_dir):
     keras.utils.set_random_seed(GLOBAL_SEED)
     write_json(out_dir, "training_losses.json",
                {"cases": make_loss_cases(), "configs": make_loss_configs(), "names": make_loss_names()}, sections=True)
+    keras.utils.set_random_seed(GLOBAL_SEED)
+    write_json(out_dir, "training_optimizers.json",
+               {"cases": make_optimizer_cases(), "names": make_optimizer_names(), "files": make_optimizer_files(out_dir)},
+               sections=True)
 
 
 if __name__ == "__main__":

@@ -132,5 +132,20 @@ import Testing
         #expect(cut.contains("cut.npy: truncated: the file ends inside record 3 of 4"))
         try Data([0, 0, 0x42, 1, 0, 0, 0, 1]).write(to: URL(fileURLWithPath: dir + "/bad.idx"))
         #expect(Self.message { _ = try Dataset(idxFile: dir + "/bad.idx") }.contains("bad.idx: not an IDX file"))
+
+        // Headers the fuzzer wrote: one 196608x131072 record in a 30-byte file (read as far as
+        // the bytes go, not allocated up front), dimensions whose product passes Int, and
+        // 2^32 - 1 empty records.
+        try Data([0, 0, 8, 3, 0, 0, 0, 1, 0, 3, 0, 0, 0, 2, 0, 0] + [UInt8](repeating: 7, count: 14))
+            .write(to: URL(fileURLWithPath: dir + "/huge.idx"))
+        let huge = Self.message { _ = try Dataset(idxFile: dir + "/huge.idx").elements() }
+        #expect(huge.contains("huge.idx: truncated: the file ends inside record 0 of 1"), "\(huge)")
+        try Data([0, 0, 8, 4, 0, 0, 0, 1] + [UInt8](repeating: 0xFF, count: 12)).write(to: URL(fileURLWithPath: dir + "/overflow.idx"))
+        #expect(Self.message { _ = try Dataset(idxFile: dir + "/overflow.idx") }.contains("overflow.idx: corrupt header: records of shape"))
+        try Data([0, 0, 8, 2, 0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 0]).write(to: URL(fileURLWithPath: dir + "/empty.idx"))
+        #expect(Self.message { _ = try Dataset(idxFile: dir + "/empty.idx") }.contains("hold no values"))
+        // MNIST's reader: three dimensions of 2^32 - 1 multiply past Int.
+        try Data([0, 0, 8, 3] + [UInt8](repeating: 0xFF, count: 12)).write(to: URL(fileURLWithPath: dir + "/images.idx"))
+        #expect(Self.message { _ = try MNIST.readImages(dir + "/images.idx") }.contains("more than Int.max"))
     }
 }

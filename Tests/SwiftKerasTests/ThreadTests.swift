@@ -1,3 +1,4 @@
+import Foundation
 import Dispatch
 import Synchronization
 import Testing
@@ -118,8 +119,12 @@ struct Shared<Value>: @unchecked Sendable {
 }
 
 /// Two models trained at once on two threads, and a predict on a third, each get exactly
-/// what they get alone: the pool serves concurrent callers without cross-talk.
+/// what they get alone: the pool serves concurrent callers without cross-talk. Two rounds
+/// by default; SWIFTKERAS_STRESS_ROUNDS sets more (Scripts/sanitize.sh runs it under
+/// ThreadSanitizer that way).
 @Suite struct ConcurrentModelTests {
+    static let rounds = ProcessInfo.processInfo.environment["SWIFTKERAS_STRESS_ROUNDS"].flatMap { Int($0) } ?? 2
+
     @Test func twoModelsAndAPredictAtOnce() throws {
         let trainings = [SeededTraining.lenet, SeededTraining.lstm]
         let alone = try trainings.map { try $0.run() }
@@ -129,7 +134,7 @@ struct Shared<Value>: @unchecked Sendable {
         }
         let predictedAlone = try predictor.value.0.predict(predictor.value.1, batchSize: 8).scalars.map(\.bitPattern)
 
-        for round in 0..<2 {
+        for round in 0..<Self.rounds {
             let results = Mutex<[Int: [[UInt32]]]>([:])
             let predicted = Mutex<[UInt32]>([])
             let failures = Mutex<[String]>([])

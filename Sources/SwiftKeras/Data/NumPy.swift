@@ -296,14 +296,23 @@ public func loadNPZ(_ path: String) throws -> [String: Tensor] {
         let exists = FileManager.default.fileExists(atPath: path)
         throw KerasError.fileError(path: path, message: exists ? "not a readable .npz (zip) archive (\(error))" : "file not found")
     }
+    var info = stat()
+    let fileSize = stat(path, &info) == 0 ? UInt64(info.st_size) : 0
     var arrays: [String: Tensor] = [:]
     for entry in archive where entry.type == .file && entry.path.hasSuffix(".npy") {
         let source = "\(path) (entry \(entry.path))"
         guard entry.uncompressedSize >= 0, entry.uncompressedSize < Int64(Int32.max) * 64 else {
             throw KerasError.fileError(path: source, message: "corrupt entry size \(entry.uncompressedSize)")
         }
+        // ZIPFoundation reads a stored entry until it has the size its header claims: past the
+        // end of the file it would wait forever. Sizes the file cannot hold are refused first.
+        guard entry.compressedSize <= fileSize, entry.isCompressed || entry.compressedSize == entry.uncompressedSize else {
+            throw KerasError.fileError(
+                path: source, message: "corrupt entry: it claims \(entry.compressedSize) stored bytes (\(entry.uncompressedSize) uncompressed) in a file of \(fileSize) bytes")
+        }
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(Int(Swift.min(entry.uncompressedSize, 1 << 30)))
+        // The header's size is a claim: reserve no more than the stored bytes can hold.
+        bytes.reserveCapacity(Int(Swift.min(entry.uncompressedSize, entry.compressedSize * 1032 + 64, 1 << 26)))
         do {
             _ = try archive.extract(entry) { chunk in bytes.append(contentsOf: chunk) }
         } catch {

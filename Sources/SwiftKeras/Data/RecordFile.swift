@@ -16,21 +16,19 @@ private final class RecordReader {
             throw KerasError.fileError(path: path, message: "file not found or not readable")
         }
         self.file = file
-        capacity = Swift.max(headerSize, recordSize, 1)
+        // The buffer grows as bytes arrive (`read`), so a header claiming huge records costs
+        // no more memory than the file holds.
+        capacity = Swift.min(Swift.max(headerSize, recordSize, 1), Self.initialCapacity)
         buffer = .allocate(byteCount: capacity, alignment: 16)
         if headerSize > 0 { _ = try read(headerSize, what: "the header") }
     }
 
     /// The next `count` bytes (valid until the next read); throws when the file ends first.
     func read(_ count: Int, what: @autoclosure () -> String) throws -> UnsafeRawBufferPointer {
-        if count > capacity {
-            buffer.deallocate()
-            capacity = count
-            buffer = .allocate(byteCount: capacity, alignment: 16)
-        }
         var done = 0
         while done < count {
-            let n = gzread(file, buffer + done, UInt32(Swift.min(count - done, 1 << 30)))
+            if done == capacity { grow(to: Swift.min(count, 2 * capacity), keeping: done) }
+            let n = gzread(file, buffer + done, UInt32(Swift.min(Swift.min(count, capacity) - done, 1 << 30)))
             if n < 0 {
                 var code: Int32 = 0
                 let message = gzerror(file, &code).map { String(cString: $0) } ?? "read error"
@@ -42,6 +40,16 @@ private final class RecordReader {
             done += Int(n)
         }
         return UnsafeRawBufferPointer(start: buffer, count: count)
+    }
+
+    private static let initialCapacity = 1 << 16
+
+    private func grow(to newCapacity: Int, keeping bytes: Int) {
+        let larger = UnsafeMutableRawPointer.allocate(byteCount: newCapacity, alignment: 16)
+        larger.copyMemory(from: buffer, byteCount: bytes)
+        buffer.deallocate()
+        buffer = larger
+        capacity = newCapacity
     }
 
     deinit {
@@ -82,7 +90,22 @@ private struct RecordLayout {
     let recordShape: [Int]
     let dtype: NumPyDType
     let bigEndian: Bool
-    var recordSize: Int { recordShape.reduce(1, *) * dtype.size }
+    /// Bytes per record: a header's dimensions may multiply past Int.
+    func recordSize(path: String) throws -> Int {
+        var size = dtype.size
+        for n in recordShape {
+            let (product, overflow) = size.multipliedReportingOverflow(by: n)
+            guard !overflow else {
+                throw KerasError.fileError(path: path, message: "corrupt header: records of shape \(shapeString(recordShape)) are too large")
+            }
+            size = product
+        }
+        // Empty records would make a pass of `count` (up to 2^32) empty tensors from no bytes.
+        guard size > 0 || count == 0 else {
+            throw KerasError.fileError(path: path, message: "corrupt header: \(count) records of shape \(shapeString(recordShape)) hold no values")
+        }
+        return size
+    }
 }
 
 extension Dataset where Element == Tensor {
@@ -92,7 +115,7 @@ extension Dataset where Element == Tensor {
     /// Values keep their stored numbers (0...255 for MNIST pixels).
     public convenience init(idxFile path: String) throws {
         let layout = try Self.idxLayout(path)
-        self.init(layout: layout, path: path)
+        try self.init(layout: layout, path: path)
     }
 
     /// The rows of a `.npy` file (C order), read from disk as the pass reaches them, like
@@ -105,18 +128,19 @@ extension Dataset where Element == Tensor {
         guard !header.fortranOrder || header.shape.count == 1 else {
             throw KerasError.fileError(path: path, message: "a Fortran-order array cannot be streamed by rows; load it with Tensor(npyFile:)")
         }
-        self.init(layout: RecordLayout(headerSize: header.dataOffset, count: header.shape[0], recordShape: Array(header.shape.dropFirst()),
+        try self.init(layout: RecordLayout(headerSize: header.dataOffset, count: header.shape[0], recordShape: Array(header.shape.dropFirst()),
                                        dtype: header.dtype, bigEndian: header.bigEndian), path: path)
     }
 
-    private convenience init(layout: RecordLayout, path: String) {
+    private convenience init(layout: RecordLayout, path: String) throws {
+        let recordSize = try layout.recordSize(path: path)
+        let perRecord = recordSize / layout.dtype.size
         self.init(cardinality: layout.count) { _ in
-            let reader = try RecordReader(path: path, skipping: layout.headerSize, recordSize: layout.recordSize)
-            let perRecord = layout.recordShape.reduce(1, *)
+            let reader = try RecordReader(path: path, skipping: layout.headerSize, recordSize: recordSize)
             var index = 0
             return DatasetIterator(next: {
                 guard index < layout.count else { return nil }
-                let bytes = try reader.read(layout.recordSize, what: "record \(index) of \(layout.count)")
+                let bytes = try reader.read(recordSize, what: "record \(index) of \(layout.count)")
                 defer { index += 1 }
                 return try NumPy.convert(bytes, dtype: layout.dtype, bigEndian: layout.bigEndian, shape: layout.recordShape,
                                          source: path, firstIndex: index * perRecord)

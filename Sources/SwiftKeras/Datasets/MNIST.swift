@@ -28,10 +28,12 @@ public enum MNIST {
         let bytes = try readPossiblyGzippedFile(path)
         let header = try idxHeader(bytes, path: path, magic: 2051, dimensions: 3)
         let (count, rows, cols) = (header[0], header[1], header[2])
-        let pixels = count * rows * cols
-        guard bytes.count == 16 + pixels else {
+        // Each dimension is up to 2^32 - 1: the product may pass Int.
+        let (area, areaOverflow) = rows.multipliedReportingOverflow(by: cols)
+        let (pixels, overflow) = count.multipliedReportingOverflow(by: area)
+        guard !areaOverflow, !overflow, bytes.count - 16 == pixels else {
             throw KerasError.fileError(
-                path: path, message: "truncated or oversized: header promises \(count) images of \(rows)x\(cols) (\(16 + pixels) bytes), file has \(bytes.count) bytes")
+                path: path, message: "truncated or oversized: header promises \(count) images of \(rows)x\(cols) (\(areaOverflow || overflow ? "more than Int.max" : "\(pixels)") bytes after the 16-byte header), file has \(bytes.count) bytes")
         }
         let out = Tensor(uninitializedShape: [count, rows, cols])
         let p = out.storage.pointer

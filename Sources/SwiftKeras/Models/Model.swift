@@ -254,6 +254,7 @@ open class Model {
                 throw KerasError.invalidArgument("compile: model \"\(name)\" has \(outputs) output(s) but \(weights.count) loss weights were given")
             }
             for loss in perOutput { _ = try loss.resolvedKind() }
+            try optimizer.checkArguments()
             if let perOutputMetrics, perOutputMetrics.count != outputs {
                 throw KerasError.invalidArgument(
                     "compile: model \"\(name)\" has \(outputs) output(s) but metrics were given for \(perOutputMetrics.count)")

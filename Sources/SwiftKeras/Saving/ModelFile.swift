@@ -143,6 +143,8 @@ func loadModel(archive: KerasArchive, compile: Bool, restoreRandomState: Bool) t
 /// A `.keras` file's entries, read through ZIPFoundation.
 struct KerasArchive {
     private let archive: Archive
+    /// The file's size: no entry's stored bytes can be more.
+    private let fileSize: UInt64
     /// Entries Keras's loader refuses too: larger than 4 GiB and 100 times their stored size.
     private static let bombFloor: UInt64 = 1 << 32
 
@@ -158,6 +160,7 @@ struct KerasArchive {
         let count = isFile ? Glibc.read(fd, &magic, 4) : -1
         Glibc.close(fd)
         guard isFile else { throw SavingError("not a regular file") }
+        fileSize = UInt64(info.st_size)
         guard count == 4, magic == [0x50, 0x4B, 0x03, 0x04] || magic == [0x50, 0x4B, 0x05, 0x06] else {
             throw SavingError("not a zip archive (a .keras file is one)")
         }
@@ -170,6 +173,11 @@ struct KerasArchive {
     func entry(_ name: String) throws -> [UInt8] {
         guard let entry = archive[name], entry.type == .file else {
             throw SavingError("the archive has no \(name) (is it a Keras 3 .keras file?)")
+        }
+        // ZIPFoundation reads a stored entry until it has the size its header claims: past the
+        // end of the file it would wait forever (and the sizes below would overflow).
+        guard entry.compressedSize <= fileSize, entry.isCompressed || entry.compressedSize == entry.uncompressedSize else {
+            throw SavingError("\(name) is damaged in the archive: it claims \(entry.compressedSize) stored bytes (\(entry.uncompressedSize) uncompressed) in a file of \(fileSize) bytes")
         }
         if entry.uncompressedSize > KerasArchive.bombFloor && entry.uncompressedSize > 100 * entry.compressedSize {
             throw SavingError("\(name) claims \(entry.uncompressedSize) bytes from \(entry.compressedSize): refusing a decompression bomb")

@@ -7,10 +7,11 @@ func optimizerConfig(_ optimizer: Optimizer) -> ConfigValue {
         "name": .string(LayerNames.snakeCase(optimizer.name)),
         // Keras keeps the learning rate in a float32 variable and writes its widened value.
         "learning_rate": .double(Double(optimizer.learningRate)),
-        "weight_decay": nil, "clipnorm": optimizer.clipnorm.map(ConfigValue.float) ?? nil,
+        "weight_decay": optimizer.weightDecay.map(ConfigValue.float) ?? nil, "clipnorm": optimizer.clipnorm.map(ConfigValue.float) ?? nil,
         "global_clipnorm": optimizer.globalClipnorm.map(ConfigValue.float) ?? nil,
         "clipvalue": optimizer.clipvalue.map(ConfigValue.float) ?? nil,
-        "use_ema": false, "ema_momentum": 0.99, "ema_overwrite_frequency": nil, "loss_scale_factor": nil,
+        "use_ema": .bool(optimizer.useEma), "ema_momentum": .float(optimizer.emaMomentum),
+        "ema_overwrite_frequency": optimizer.emaOverwriteFrequency.map(ConfigValue.int) ?? nil, "loss_scale_factor": nil,
         "gradient_accumulation_steps": nil,
     ]
     switch optimizer {
@@ -23,14 +24,22 @@ func optimizerConfig(_ optimizer: Optimizer) -> ConfigValue {
                       "centered": .bool(rms.centered)])
     case let adagrad as Adagrad:
         config.merge(["initial_accumulator_value": .float(adagrad.initialAccumulatorValue), "epsilon": .float(adagrad.epsilon)])
+    case let nadam as Nadam:
+        config.merge(["beta_1": .float(nadam.beta1), "beta_2": .float(nadam.beta2), "epsilon": .float(nadam.epsilon)])
+    case let adamax as Adamax:
+        config.merge(["beta_1": .float(adamax.beta1), "beta_2": .float(adamax.beta2), "epsilon": .float(adamax.epsilon)])
+    case let adadelta as Adadelta:
+        config.merge(["rho": .float(adadelta.rho), "epsilon": .float(adadelta.epsilon)])
+    case let lion as Lion:
+        config.merge(["beta_1": .float(lion.beta1), "beta_2": .float(lion.beta2)])
     default: break
     }
     return kerasObject(module: "keras.optimizers", className: optimizer.name, config: .object(config))
 }
 
 /// An optimizer from Keras's config (or its name: "adam"). Settings SwiftKeras does not
-/// have (weight decay, EMA, learning-rate schedules, loss scaling, gradient accumulation)
-/// must be off; otherwise training would silently differ.
+/// have (learning-rate schedules, loss scaling, gradient accumulation) must be off;
+/// otherwise training would silently differ.
 func optimizerFromConfig(_ value: ConfigValue) throws -> Optimizer {
     if let name = value.stringValue {
         do { return try optimizer(named: name) } catch { throw SavingError("compile_config: \(error)") }
@@ -47,42 +56,75 @@ func optimizerFromConfig(_ value: ConfigValue) throws -> Optimizer {
     if let rate = config.values["learning_rate"], rate.doubleValue == nil {
         throw SavingError("compile_config: optimizer \(className): a learning-rate schedule (\(rate.excerpt)) is not supported (load with compile: false and compile again)")
     }
-    try unsupported("weight_decay", allowed: nil)
-    try unsupported("use_ema", allowed: false)
-    try unsupported("ema_overwrite_frequency", allowed: nil)
     try unsupported("loss_scale_factor", allowed: nil)
     try unsupported("gradient_accumulation_steps", allowed: nil)
-    config.ignore("name", "ema_momentum", "is_legacy_optimizer", "decay", "jit_compile")
+    config.ignore("name", "is_legacy_optimizer", "decay", "jit_compile")
     let clipnorm = try config.optionalFloat("clipnorm"), clipvalue = try config.optionalFloat("clipvalue")
     let globalClipnorm = try config.optionalFloat("global_clipnorm")
+    let weightDecay = try config.optionalFloat("weight_decay"), useEma = try config.bool("use_ema", default: false)
+    let emaMomentum = try config.float("ema_momentum", default: 0.99)
+    let emaOverwriteFrequency = config.value("ema_overwrite_frequency") == nil ? nil : try config.int("ema_overwrite_frequency")
     let result: Optimizer
     do {
         switch className {
         case "SGD":
             result = SGD(learningRate: try config.float("learning_rate", default: 0.01), momentum: try config.float("momentum", default: 0),
                          nesterov: try config.bool("nesterov", default: false), clipnorm: clipnorm, clipvalue: clipvalue,
-                         globalClipnorm: globalClipnorm)
+                         globalClipnorm: globalClipnorm, weightDecay: weightDecay, useEma: useEma,
+                             emaMomentum: emaMomentum, emaOverwriteFrequency: emaOverwriteFrequency)
         case "Adam":
             result = Adam(learningRate: try config.float("learning_rate", default: 0.001), beta1: try config.float("beta_1", default: 0.9),
                           beta2: try config.float("beta_2", default: 0.999), epsilon: try config.float("epsilon", default: 1e-7),
                           amsgrad: try config.bool("amsgrad", default: false), clipnorm: clipnorm, clipvalue: clipvalue,
-                          globalClipnorm: globalClipnorm)
+                          globalClipnorm: globalClipnorm, weightDecay: weightDecay, useEma: useEma,
+                             emaMomentum: emaMomentum, emaOverwriteFrequency: emaOverwriteFrequency)
         case "RMSprop":
             result = RMSprop(learningRate: try config.float("learning_rate", default: 0.001), rho: try config.float("rho", default: 0.9),
                              momentum: try config.float("momentum", default: 0), epsilon: try config.float("epsilon", default: 1e-7),
                              centered: try config.bool("centered", default: false), clipnorm: clipnorm, clipvalue: clipvalue,
-                             globalClipnorm: globalClipnorm)
+                             globalClipnorm: globalClipnorm, weightDecay: weightDecay, useEma: useEma,
+                             emaMomentum: emaMomentum, emaOverwriteFrequency: emaOverwriteFrequency)
         case "Adagrad":
             result = Adagrad(learningRate: try config.float("learning_rate", default: 0.001),
                              initialAccumulatorValue: try config.float("initial_accumulator_value", default: 0.1),
                              epsilon: try config.float("epsilon", default: 1e-7), clipnorm: clipnorm, clipvalue: clipvalue,
-                             globalClipnorm: globalClipnorm)
+                             globalClipnorm: globalClipnorm, weightDecay: weightDecay, useEma: useEma,
+                             emaMomentum: emaMomentum, emaOverwriteFrequency: emaOverwriteFrequency)
+        case "AdamW":
+            result = AdamW(learningRate: try config.float("learning_rate", default: 0.001), weightDecay: weightDecay ?? 0.004,
+                           beta1: try config.float("beta_1", default: 0.9), beta2: try config.float("beta_2", default: 0.999),
+                           epsilon: try config.float("epsilon", default: 1e-7), amsgrad: try config.bool("amsgrad", default: false),
+                           clipnorm: clipnorm, clipvalue: clipvalue, globalClipnorm: globalClipnorm, useEma: useEma,
+                           emaMomentum: emaMomentum, emaOverwriteFrequency: emaOverwriteFrequency)
+        case "Nadam", "Adamax":
+            let (beta1, beta2) = (try config.float("beta_1", default: 0.9), try config.float("beta_2", default: 0.999))
+            let epsilon = try config.float("epsilon", default: 1e-7), rate = try config.float("learning_rate", default: 0.001)
+            result = className == "Nadam"
+                ? Nadam(learningRate: rate, beta1: beta1, beta2: beta2, epsilon: epsilon, clipnorm: clipnorm, clipvalue: clipvalue,
+                        globalClipnorm: globalClipnorm, weightDecay: weightDecay, useEma: useEma, emaMomentum: emaMomentum,
+                        emaOverwriteFrequency: emaOverwriteFrequency)
+                : Adamax(learningRate: rate, beta1: beta1, beta2: beta2, epsilon: epsilon, clipnorm: clipnorm, clipvalue: clipvalue,
+                         globalClipnorm: globalClipnorm, weightDecay: weightDecay, useEma: useEma, emaMomentum: emaMomentum,
+                         emaOverwriteFrequency: emaOverwriteFrequency)
+        case "Adadelta":
+            result = Adadelta(learningRate: try config.float("learning_rate", default: 0.001), rho: try config.float("rho", default: 0.95),
+                              epsilon: try config.float("epsilon", default: 1e-7), clipnorm: clipnorm, clipvalue: clipvalue,
+                              globalClipnorm: globalClipnorm, weightDecay: weightDecay, useEma: useEma, emaMomentum: emaMomentum,
+                              emaOverwriteFrequency: emaOverwriteFrequency)
+        case "Lion":
+            result = Lion(learningRate: try config.float("learning_rate", default: 0.001), beta1: try config.float("beta_1", default: 0.9),
+                          beta2: try config.float("beta_2", default: 0.99), clipnorm: clipnorm, clipvalue: clipvalue,
+                          globalClipnorm: globalClipnorm, weightDecay: weightDecay, useEma: useEma, emaMomentum: emaMomentum,
+                          emaOverwriteFrequency: emaOverwriteFrequency)
         default:
-            throw SavingError("compile_config: unknown optimizer class '\(className)' (SwiftKeras has SGD, Adam, RMSprop, Adagrad)")
+            throw SavingError("compile_config: unknown optimizer class '\(className)' (SwiftKeras has SGD, Adam, AdamW, Nadam, Adamax, Adadelta, Lion, RMSprop, Adagrad)")
         }
         try config.checkAllRead()
+        try result.checkArguments()
     } catch let error as SavingError {
         throw error.message.hasPrefix("compile_config") ? error : SavingError("compile_config: optimizer \(error.message)")
+    } catch let error as KerasError {
+        throw SavingError("compile_config: optimizer \(error)")
     }
     return result
 }
@@ -92,14 +134,18 @@ extension Optimizer {
     /// interleaved per variable (Adam: momentum and velocity of each variable, then the
     /// velocity maxima of each for amsgrad; RMSprop: velocities, momentum buffers,
     /// average gradients).
+    /// With EMA, the moving averages (slot `slotCount`) come first, as Keras's base `build`
+    /// creates them before the update rule's.
     var kerasSlotGroups: [[Int]] {
+        let rule: [[Int]]
         switch self {
-        case let sgd as SGD: return sgd.momentum != 0 ? [[0]] : []
-        case let adam as Adam: return adam.amsgrad ? [[0, 1], [2]] : [[0, 1]]
-        case let rms as RMSprop: return [[0]] + (rms.momentum > 0 ? [[1]] : []) + (rms.centered ? [[2]] : [])
-        case is Adagrad: return [[0]]
-        default: return slotCount > 0 ? [Array(0..<slotCount)] : []
+        case let sgd as SGD: rule = sgd.momentum != 0 ? [[0]] : []
+        case let adam as Adam: rule = adam.amsgrad ? [[0, 1], [2]] : [[0, 1]]
+        case let rms as RMSprop: rule = [[0]] + (rms.momentum > 0 ? [[1]] : []) + (rms.centered ? [[2]] : [])
+        case is Adagrad: rule = [[0]]
+        default: rule = slotCount > 0 ? [Array(0..<slotCount)] : []
         }
+        return (useEma ? [[slotCount]] : []) + rule
     }
 
     /// The number of values in the optimizer's variables as Keras counts them in `summary()`
@@ -116,7 +162,7 @@ extension Optimizer {
     func slots(for variable: Variable) -> [Tensor] {
         let id = ObjectIdentifier(variable)
         if let existing = slots[id] { return existing }
-        let fresh = (0..<slotCount).map { _ in Tensor(repeating: initialSlotValue, shape: variable.shape) }
+        let fresh = freshSlots(variable)
         slots[id] = fresh
         return fresh
     }

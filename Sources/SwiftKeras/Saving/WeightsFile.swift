@@ -30,6 +30,8 @@ enum SavedValue {
     case iterations(Optimizer)
     case learningRate(Optimizer)
     case slot(Optimizer, Variable, Int)
+    /// One of the optimizer's `scalarState` values (Nadam's u_product).
+    case scalar(Optimizer, Int)
 
     /// "kernel", "iterations", "momentum of dense/kernel" for errors.
     var label: String {
@@ -38,13 +40,14 @@ enum SavedValue {
         case .iterations: return "iterations"
         case .learningRate: return "learning_rate"
         case let .slot(_, v, i): return "slot \(i) of \(v.name)"
+        case let .scalar(_, i): return "scalar state \(i)"
         }
     }
 
     var shape: [Int] {
         switch self {
         case .weight(let v), .slot(_, let v, _): return v.shape
-        case .iterations, .learningRate: return []
+        case .iterations, .learningRate, .scalar: return []
         }
     }
 }
@@ -70,6 +73,7 @@ func savedObjects(of model: Model, includeOptimizer: Bool) -> [SavedObject] {
         if includeOptimizer, let optimizer = model.compiled?.optimizer {
             let variables = model.trainableWeights
             let slots = optimizer.kerasSlots(for: variables).map { SavedValue.slot(optimizer, $0.variable, $0.slot) }
+                + optimizer.scalarState.indices.map { SavedValue.scalar(optimizer, $0) }
             objects.append(SavedObject(path: join(path, "optimizer"), name: LayerNames.snakeCase(optimizer.name),
                                        what: "optimizer '\(LayerNames.snakeCase(optimizer.name))'",
                                        values: [.iterations(optimizer), .learningRate(optimizer)] + slots))
@@ -135,6 +139,9 @@ func writeState(_ objects: [SavedObject], to file: HDF5File) throws {
             case .learningRate(let optimizer):
                 var rate = optimizer.learningRate
                 try file.writeFloat32(path, shape: [], values: &rate)
+            case let .scalar(optimizer, index):
+                var value = optimizer.scalarState[index]
+                try file.writeFloat32(path, shape: [], values: &value)
             }
         }
     }
@@ -193,6 +200,11 @@ func readState(_ objects: [SavedObject], from file: HDF5File) throws {
             let count = try file.readInt64(load.path)
             guard count >= 0 else { throw SavingError("\(file.prefix)\(load.path): iterations is negative (\(count))") }
             optimizer.iterations = Int(count)
+        case let .scalar(optimizer, index):
+            var value: Float = 0
+            try file.readFloat32(load.path, into: &value, count: 1)
+            guard value.isFinite else { throw SavingError("\(file.prefix)\(load.path): optimizer state \(value) is not finite") }
+            optimizer.scalarState[index] = value
         case .learningRate(let optimizer):
             var rate: Float = 0
             try file.readFloat32(load.path, into: &rate, count: 1)

@@ -159,6 +159,8 @@ extension Model {
             lastLogs = logs
             if stopTraining { break }
         }
+        // With EMA, the weights become their moving averages (Keras's finalize_variable_values).
+        if plan.epochs > firstEpoch { try settings.optimizer.finalizeVariableValues(trainableWeights) }
         try callbacks.onTrainEnd(logs: lastLogs)
         return callbacks.history!
     }
