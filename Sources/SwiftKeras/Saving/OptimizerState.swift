@@ -150,12 +150,13 @@ extension Optimizer {
 
     /// The number of values in the optimizer's variables as Keras counts them in `summary()`
     /// (its step counter, its learning rate unless a schedule gives it, the slots Keras
-    /// keeps), or nil before the optimizer is built by a first step or by loading its state.
+    /// keeps, scalars such as Nadam's u_product), or nil before the optimizer is built by a
+    /// first step or by loading its state.
     var stateParameterCount: Int? {
         guard iterations > 0 || !slots.isEmpty else { return nil }
         let kept = kerasSlotGroups.joined().count
         let slotValues = slots.values.reduce(0) { total, state in total + kept * (state.first?.count ?? 0) }
-        return 1 + (learningRateSchedule == nil ? 1 : 0) + slotValues
+        return 1 + (learningRateSchedule == nil ? 1 : 0) + slotValues + scalarState.count
     }
 
     /// A variable's slots, created as the first update would create them.
