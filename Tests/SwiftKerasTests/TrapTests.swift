@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import SwiftKeras
 
@@ -97,5 +98,28 @@ import Testing
         #expect(message { _ = try Tensor(repeating: 0, checkedShape: [-2]) }.contains("-2"))
         #expect(message { _ = try Tensor(repeating: 1, checkedShape: [Int.max, 2]) }.contains("too large"))
         #expect(try Tensor(repeating: 0, checkedShape: [2, 0]).shape == [2, 0])
+    }
+
+    // MARK: Sharing one model between threads
+
+    @Test func oneModelEvaluatedAndPredictedFromTwoThreads() throws {
+        // evaluate checks (rebuilds) the stack on every call, writing its output shapes.
+        let model = Sequential([Dense(8, activation: .relu, inputShape: [4]), Dense(3)])
+        model.compile(loss: .mse, optimizer: SGD())
+        let x = try Tensor((0..<64).map { Float($0) / 64 }, shape: [16, 4]), y = Tensor.zeros([16, 3])
+        let alone = try model.evaluate(x, y, verbose: 0)
+        let predicted = try model.predict(x).scalars
+        let shared = Shared(model)
+        let mismatches = Mutex(0)
+        DispatchQueue.concurrentPerform(iterations: 2) { thread in
+            for _ in 0..<40 {
+                let same = thread == 0
+                    ? (try? shared.value.evaluate(x, y, verbose: 0)) == alone
+                    : (try? shared.value.predict(x).scalars) == predicted
+                if !same { mismatches.withLock { $0 += 1 } }
+            }
+        }
+        #expect(mismatches.withLock { $0 } == 0)
+        #expect(model.layerOutputShapes == [[8], [3]])
     }
 }
