@@ -47,6 +47,28 @@ import Testing
         #expect(message { _ = try Conv2D(2, (3, 3), strides: (.max, .max), padding: .same)(Tensor.zeros([1, 5, 5, 1])) } == "")
     }
 
+    @Test func windowsBeyondTheKernelsSizesThrow() throws {
+        let image = Tensor.zeros([1, 5, 5, 1])
+        // Spans that pass Int, and padded frames beyond the kernels' 32-bit sizes.
+        #expect(message { _ = try Conv2D(2, (3, 3), padding: .same, dilationRate: (1 << 62, 1))(image) } != "")
+        #expect(message { _ = try Conv2D(2, (3, 3), padding: .same, dilationRate: (1 << 20, 1 << 20))(image) }.contains("32-bit"))
+        #expect(message { _ = try DepthwiseConv2D((3, 3), padding: .same, dilationRate: (1 << 40, 1))(image) } != "")
+        #expect(message { _ = try Conv2DTranspose(2, (3, 3), strides: (.max, .max))(Tensor.zeros([1, 2, 2, 1])) }.contains("beyond Int"))
+        #expect(message { _ = try Conv2DTranspose(2, (3, 3), strides: (.max, 1), padding: .same)(Tensor.zeros([1, 2, 2, 1])) }.contains("beyond Int"))
+        #expect(message { _ = try MaxPooling2D((.max, .max), padding: .same)(image) } != "")
+        #expect(message { _ = try Conv1D(filters: 2, kernelSize: 3, padding: .same, dilationRate: 1 << 62)(Tensor.zeros([1, 5, 1])) } != "")
+        // A single output row ignores its stride, as before.
+        #expect(try MaxPooling2D((2, 2), strides: (.max, .max))(image).shape == [1, 1, 1, 1])
+    }
+
+    @Test func matrixSizesBeyond32BitsThrow() throws {
+        // 2^31 columns: mapped lazily, never touched, since the product is refused first.
+        let wide = Tensor(uninitializedShape: [1, 1 << 31])
+        let tall = Tensor(uninitializedShape: [1 << 31, 1])
+        let text = message { _ = try wide.matmul(tall) }
+        #expect(text.contains("matmul") && text.contains("32-bit"), "\(text)")
+    }
+
     @Test func hugeLayersThatCannotBeAllocatedAreResourceExhausted() throws {
         // 2^40 units over 4096 inputs: 2^54 bytes, a count a tensor may have but no machine holds.
         let text = message { _ = try Dense(1 << 40, name: "wide")(Tensor.zeros([1, 4096])) }
