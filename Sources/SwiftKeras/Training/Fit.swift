@@ -143,7 +143,7 @@ extension Model {
             var metrics = PassMetrics(settings: settings, outputNames: outputNames)
             try batches.runEpoch { step, batch in
                 try callbacks.onTrainBatchBegin(step)
-                metrics.add(try trainStep(batch, settings: settings), batchSize: batch.size, targets: batch.y)
+                try metrics.add(trainStep(batch, settings: settings), batchSize: batch.size, targets: batch.y)
                 try callbacks.onTrainBatchEnd(step, logs: reduced(metrics).logs())
                 return !stopTraining
             }
@@ -226,7 +226,7 @@ extension Model {
         try checkData(xb, y, caller: "train_on_batch", settings: settings)
         let weights = try sampleWeightsPerOutput(sampleWeight, samples: xb[0].shape[0], caller: "train_on_batch", settings: settings)
         var metrics = PassMetrics(settings: settings, outputNames: outputNames)
-        metrics.add(try trainStep(Batch(x: xb, y: y, sampleWeights: weights), settings: settings), batchSize: xb[0].shape[0], targets: y)
+        try metrics.add(trainStep(Batch(x: xb, y: y, sampleWeights: weights), settings: settings), batchSize: xb[0].shape[0], targets: y)
         return reduced(metrics).results
     }
 
@@ -262,7 +262,7 @@ extension Model {
         try withoutGradients {
             try batches.runEpoch { step, batch in
                 try callbacks.onTestBatchBegin(step)
-                metrics.add(try testStep(batch, settings: settings), batchSize: batch.size, targets: batch.y)
+                try metrics.add(testStep(batch, settings: settings), batchSize: batch.size, targets: batch.y)
                 try callbacks.onTestBatchEnd(step, logs: reduced(metrics).logs())
                 return true
             }
