@@ -129,6 +129,62 @@ import Testing
         #expect(result.maxRelativeError < 2e-2, "\(result)")
     }
 
+    /// The weight gradients of a masked, causal MultiHeadAttention against central differences
+    /// (in Double, from the Float loss), on every weight.
+    @Test func multiHeadAttentionWeightGradientsMatchFiniteDifferences() throws {
+        var rng = RandomGenerator(seed: 9)
+        let mha = MultiHeadAttention(numHeads: 2, keyDim: 2, valueDim: 3, outputShape: [2])
+        let query = Tensor.randomNormal([2, 3, 4], using: &rng), value = Tensor.randomNormal([2, 4, 3], using: &rng)
+        let queryMask = try Tensor([1, 1, 0, 1, 1, 1], shape: [2, 3]), valueMask = try Tensor([1, 1, 1, 0, 1, 1, 1, 1], shape: [2, 4])
+        try mha.buildIfNeeded(queryShape: [3, 4], valueShape: [4, 3], keyShape: nil)
+        let upstream = Tensor.randomNormal([2, 3, 2], using: &rng), scoresUpstream = Tensor.randomNormal([2, 2, 3, 4], using: &rng)
+        func loss() throws -> Tensor {
+            let (output, scores) = try mha.callReturningAttentionScores(query, value, queryMask: queryMask, valueMask: valueMask,
+                                                                        useCausalMask: true)
+            return try (output * upstream).sum() + (scores * scoresUpstream).sum()
+        }
+        let analytic = try gradients(of: try loss(), wrt: mha.weights)
+        for (variable, gradient) in zip(mha.weights, analytic) {
+            let original = withoutGradients { variable.value }
+            var worst: Float = 0
+            for i in 0..<original.count {
+                func perturbed(_ delta: Float) throws -> Float {
+                    var value = original
+                    value.withMutableData { $0[i] += delta }
+                    try variable.assign(value)
+                    return try withoutGradients { try loss().item }
+                }
+                let h: Float = 1e-2
+                let numeric = (try perturbed(h) - perturbed(-h)) / (2 * h)
+                try variable.assign(original)
+                worst = Swift.max(worst, Swift.abs(numeric - gradient.scalars[i]) / Swift.max(1, Swift.abs(numeric)))
+            }
+            #expect(worst < 2e-2, "\(variable.name): \(worst)")
+        }
+    }
+
+    /// Dropout on the attention weights: only in training, drawn from the global generator;
+    /// the returned scores are the weights before dropout, as in Keras.
+    @Test func dropoutAppliesInTrainingOnly() throws {
+        var rng = RandomGenerator(seed: 10)
+        let x = Tensor.randomNormal([2, 5, 4], using: &rng)
+        let mha = MultiHeadAttention(numHeads: 2, keyDim: 3, dropout: 0.5)
+        let plain = MultiHeadAttention(numHeads: 2, keyDim: 3)
+        try mha.buildIfNeeded(queryShape: [5, 4], valueShape: [5, 4], keyShape: nil)
+        try plain.buildIfNeeded(queryShape: [5, 4], valueShape: [5, 4], keyShape: nil)
+        try plain.setWeights(mha.getWeights())
+        let (inference, scores) = try mha.callReturningAttentionScores(x, x)
+        expectClose(inference, try plain(x, x), tolerance: 0, "inference")
+        let (trained, trainedScores) = try GlobalRandom.withSeed(1) { try mha.callReturningAttentionScores(x, x, training: true) }
+        #expect(zip(trained.scalars, inference.scalars).contains { Swift.abs($0 - $1) > 1e-4 })
+        expectClose(trainedScores, scores, tolerance: 1e-6, "scores before dropout")
+        let again = try GlobalRandom.withSeed(1) { try mha(x, x, training: true) }
+        expectClose(again, trained, tolerance: 0, "same seed")
+        let attention = Attention(dropout: 0.5)
+        let a = try attention([x, x]), b = try GlobalRandom.withSeed(2) { try attention([x, x], training: true) }
+        #expect(zip(a.scalars, b.scalars).contains { Swift.abs($0 - $1) > 1e-4 })
+    }
+
     @Test func attentionGradientsMatchFiniteDifferences() throws {
         var rng = RandomGenerator(seed: 8)
         let query = Tensor.randomNormal([2, 3, 4], using: &rng), value = Tensor.randomNormal([2, 4, 4], using: &rng)
