@@ -17,7 +17,7 @@ import Testing
 
     @Test func fixturesArePresent() {
         #expect(Self.layerCases.count >= 21)
-        #expect(Self.modelCases.count >= 4)
+        #expect(Self.modelCases.count >= 5)
         #expect((Self.fixtures["configs"] as? [Any])?.count ?? 0 >= 21)
     }
 
@@ -201,7 +201,7 @@ import Testing
     /// .keras files Keras wrote (masks from an Embedding through MHA, causal MHA with scores,
     /// Attention, AdditiveAttention; a small Transformer): they load and predict Keras's
     /// predictions, and survive a SwiftKeras save and load with the same predictions.
-    @Test(arguments: ["masked_attention", "transformer_small"])
+    @Test(arguments: ["masked_attention", "keyword_attention", "transformer_small"])
     func kerasFileLoadsAndRoundTrips(_ name: String) throws {
         let fixture = try Self.modelCase(name)
         let model = try loadModel(Self.folder.appendingPathComponent(try #require(fixture["file"] as? String)).path,
