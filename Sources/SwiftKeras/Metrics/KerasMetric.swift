@@ -74,7 +74,7 @@ open class MeanMetricWrapper: KerasMetric {
         }
     }
 
-    public func result() -> Tensor { Tensor(Float(mean.result)) }
+    open func result() -> Tensor { Tensor(Float(mean.result)) }
     public func resetState() { mean = WeightedMean() }
 
     public var state: [Double] {
