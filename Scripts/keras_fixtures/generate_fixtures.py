@@ -1388,6 +1388,9 @@ def main():
     # The stateful metrics: metrics.py.
     import metrics
     metrics.write_all(out_dir)
+    # MultiHeadAttention, Attention, AdditiveAttention: attention.py.
+    import attention
+    attention.write_all(out_dir)
 
 
 if __name__ == "__main__":
