@@ -148,6 +148,14 @@ import Testing
         // Each pass starts from a reset state.
         let again = try model.evaluate(try x.slice(rows: 0..<2), try y.slice(rows: 0..<2), verbose: 0)
         #expect(again[1] == 0 && again[2] == 0)
+        // Weights per sample weigh each sample's mean; weights per value (a mask of steps) each value.
+        let wrapper = MeanMetricWrapper(name: "value") { _, yPred in yPred }
+        let values = try Tensor([[1, 2, 3], [4, 5, 9]])
+        try wrapper.updateState(yTrue: values, yPred: values, sampleWeight: Tensor([1, 3]))
+        #expect(Swift.abs(wrapper.result().item - (2 + 3 * 6) / 4) < 1e-6)
+        wrapper.resetState()
+        try wrapper.updateState(yTrue: values, yPred: values, sampleWeight: Tensor([1, 1, 0, 0, 1, 0]))
+        #expect(Swift.abs(wrapper.result().item - 8 / 3) < 1e-6)
         // Its direction drives a monitor in mode auto: a falling error improves.
         let stopper = EarlyStopping(monitor: "max_error", patience: 0)
         try model.fit(x, y, epochs: 1, verbose: 0, callbacks: [stopper])
