@@ -1383,6 +1383,9 @@ def main():
     # Losses, optimizers and metrics beyond the lecture ones: training.py.
     import training
     training.write_all(out_dir)
+    # MultiHeadAttention, Attention, AdditiveAttention: attention.py.
+    import attention
+    attention.write_all(out_dir)
 
 
 if __name__ == "__main__":
