@@ -15,6 +15,7 @@ public func affine(_ x: Tensor, _ w: Tensor, bias: Tensor?, op: String = "dense"
     }
     let k = w.shape[0], n = w.shape[1]
     let m = k == 0 ? (x.shape.dropLast().reduce(1, *)) : x.count / k
+    try checkMatrixSizes([m, n, k], op: op)
     if let bias, bias.shape != [n] {
         throw TensorError.shapeMismatch(
             op: op, message: "bias shape \(shapeString(bias.shape)) does not match \(n) output units")
