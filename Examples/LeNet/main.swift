@@ -22,19 +22,34 @@ struct LeNet: ParsableCommand {
     @Option(help: "Save the trained model to this .keras file.") var save: String?
     @Option(name: .customLong("expect-accuracy"), help: "Exit with failure unless the test accuracy is within 0.0002 of this.")
     var expectAccuracy: Float?
+    @Flag(help: "Stream the training images from the IDX files on disk (a Dataset, shuffled through a 10000-image buffer) instead of loading them into memory.")
+    var stream = false
 
     func run() throws {
         setRandomSeed(seed)
-        var ((xTrain, yTrain), (xTest, yTest)) = try MNIST.loadData()
-        xTrain = xTrain / 255.0
-        xTest = xTest / 255.0
+        let training: TrainingData
+        let xTest: Tensor, yTest: Tensor
+        if stream {
+            let folder = MNIST.bundledDirectory
+            let images = try Dataset(idxFile: folder + "/train-images-idx3-ubyte.gz")
+            let labels = try Dataset(idxFile: folder + "/train-labels-idx1-ubyte.gz")
+            training = .stream(images.zip(labels).map { x, y in (x / 255.0, y) }
+                .shuffle(bufferSize: 10_000).batch(batchSize).prefetch(2))
+            xTest = try MNIST.readImages(folder + "/t10k-images-idx3-ubyte.gz") / 255.0
+            yTest = try MNIST.readLabels(folder + "/t10k-labels-idx1-ubyte.gz")
+        } else {
+            let ((xTrain, yTrain), (images, labels)) = try MNIST.loadData()
+            training = .tensors(xTrain / 255.0, yTrain)
+            xTest = images / 255.0
+            yTest = labels
+        }
 
         if let load {
             let started = ContinuousClock.now
             let model = try loadModel(load)
             print("Loaded \(load) in \(ContinuousClock.now - started)")
             model.summary()
-            try finish(model, xTrain, yTrain, xTest, yTest)
+            try finish(model, training, xTest, yTest)
             return
         }
         let modelLeNet = Sequential()
@@ -50,18 +65,24 @@ struct LeNet: ParsableCommand {
         modelLeNet.summary()
 
         modelLeNet.compile(loss: .sparseCategoricalCrossentropy, optimizer: optimizer, metrics: [.accuracy])
-        try finish(modelLeNet, xTrain, yTrain, xTest, yTest)
+        try finish(modelLeNet, training, xTest, yTest)
     }
 
     /// Trains `--epochs`, evaluates, saves if asked and checks the accuracy.
-    func finish(_ model: Model, _ xTrain: Tensor, _ yTrain: Tensor, _ xTest: Tensor, _ yTest: Tensor) throws {
+    func finish(_ model: Model, _ training: TrainingData, _ xTest: Tensor, _ yTest: Tensor) throws {
         var callbacks: [Callback] = []
         if earlyStopping { callbacks.append(EarlyStopping(monitor: "val_loss", patience: 2, verbose: 1, restoreBestWeights: true)) }
         if let csvLog { callbacks.append(CSVLogger(csvLog)) }
         if let tensorboard { callbacks.append(TensorBoard(logDir: tensorboard)) }
         let start = ContinuousClock.now
-        try model.fit(xTrain, yTrain, batchSize: batchSize, epochs: epochs, verbose: verbose, callbacks: callbacks,
-                      validationData: (xTest, yTest))
+        switch training {
+        case let .tensors(xTrain, yTrain):
+            try model.fit(xTrain, yTrain, batchSize: batchSize, epochs: epochs, verbose: verbose, callbacks: callbacks,
+                          validationData: (xTest, yTest))
+        case let .stream(dataset):
+            try model.fit(dataset, epochs: epochs, verbose: verbose, callbacks: callbacks,
+                          validationData: try Dataset(tensorSlices: (xTest, yTest)).batch(batchSize))
+        }
         let trainSeconds = (ContinuousClock.now - start).components.seconds
         let score = try model.evaluate(xTest, yTest, verbose: 0)
         print("Test loss: \(score[0])")
@@ -79,4 +100,10 @@ struct LeNet: ParsableCommand {
             throw ValidationError("test accuracy \(score[1]) differs from the expected \(expectAccuracy)")
         }
     }
+}
+
+/// The training images in memory, or streamed from disk.
+enum TrainingData {
+    case tensors(Tensor, Tensor)
+    case stream(Dataset<(Tensor, Tensor)>)
 }

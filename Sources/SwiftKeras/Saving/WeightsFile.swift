@@ -9,6 +9,7 @@
 ///     layers/lstm/cell/vars/0, 1, 2     kernel, recurrent_kernel, bias
 ///     layers/bidirectional/forward_layer/cell/vars/...
 ///     layers/time_distributed/layer/vars/...
+///     layers/multi_head_attention/query_dense/vars/0, 1   and key_dense, value_dense, output_dense
 ///     layers/sequential/layers/dense/vars/...   a nested model
 ///     optimizer/vars/0, 1, 2...         iterations, learning_rate, then the slots
 
@@ -93,6 +94,20 @@ func savedObjects(of model: Model, includeOptimizer: Bool) -> [SavedObject] {
             objects.append(SavedObject(path: path, name: layer.name, what: what, values: []))
             walkLayer(bidirectional.backwardLayer, join(path, "backward_layer"))
             walkLayer(bidirectional.forwardLayer, join(path, "forward_layer"))
+        case let mha as MultiHeadAttention:
+            // Keras keeps the four projections in EinsumDense sublayers (and an empty softmax
+            // and dropout).
+            objects.append(SavedObject(path: path, name: layer.name, what: what, values: []))
+            let projections = [("query_dense", "query", mha.queryKernel, mha.queryBias), ("key_dense", "key", mha.keyKernel, mha.keyBias),
+                               ("value_dense", "value", mha.valueKernel, mha.valueBias),
+                               ("output_dense", "attention_output", mha.outputKernel, mha.outputBias)]
+            for (child, name, kernel, bias) in projections {
+                objects.append(SavedObject(path: join(path, child), name: name, what: what,
+                                           values: [kernel, bias].compactMap { $0 }.map(SavedValue.weight)))
+            }
+            for (child, name) in [("_softmax", "softmax"), ("_dropout_layer", "dropout")] {
+                objects.append(SavedObject(path: join(path, child), name: name, what: what, values: []))
+            }
         case let wrapper as TimeDistributed:
             objects.append(SavedObject(path: path, name: layer.name, what: what, values: []))
             walkLayer(wrapper.layer, join(path, "layer"))
@@ -132,7 +147,7 @@ func writeState(_ objects: [SavedObject], to file: HDF5File) throws {
                 let tensor = withoutGradients { variable.value }
                 try file.writeFloat32(path, shape: tensor.shape, values: tensor.storage.pointer)
             case let .slot(optimizer, variable, index):
-                let tensor = optimizer.slots(for: variable)[index]
+                let tensor = optimizer.stepLock.withLock { _ in optimizer.slots(for: variable)[index] }
                 try file.writeFloat32(path, shape: tensor.shape, values: tensor.storage.pointer)
             case .iterations(let optimizer):
                 try file.writeInt64(path, Int64(optimizer.iterations))
@@ -193,9 +208,7 @@ func readState(_ objects: [SavedObject], from file: HDF5File) throws {
             var tensor = Tensor(uninitializedShape: variable.shape)
             try tensor.withMutableData { try file.readFloat32(load.path, into: $0, count: variable.shape.reduce(1, *)) }
             try checkFinite(tensor, file.prefix, load.path)
-            var slots = optimizer.slots(for: variable)
-            slots[index] = tensor
-            optimizer.slots[ObjectIdentifier(variable)] = slots
+            try optimizer.stepLock.withLock { _ in try optimizer.setSlot(index, of: variable, to: tensor) }
         case .iterations(let optimizer):
             let count = try file.readInt64(load.path)
             guard count >= 0 else { throw SavingError("\(file.prefix)\(load.path): iterations is negative (\(count))") }

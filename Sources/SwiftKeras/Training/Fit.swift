@@ -98,7 +98,7 @@ extension Model {
         try checkData(xTrain, yTrain, caller: "fit", settings: settings)
         var weights = try sampleWeightsPerOutput(sampleWeight, samples: xTrain[0].shape[0], caller: "fit", settings: settings)
 
-        var validation: ArrayBatches?
+        var validation: (any BatchSource)?
         let validationBatch = validationBatchSize ?? batchSize
         if let (xVal, yVal) = validationData {
             let xv = try adapt(xVal, caller: "fit (validation_data)")
@@ -127,7 +127,7 @@ extension Model {
     }
 
     /// The training loop (Keras's `trainer.fit`), over any source of batches.
-    func runFit<Source: BatchSource>(_ training: Source, validation: ArrayBatches?, settings: CompiledSettings,
+    func runFit<Source: BatchSource>(_ training: Source, validation: (any BatchSource)?, settings: CompiledSettings,
                                      plan: FitPlan, callbacks userCallbacks: [Callback]) throws -> History {
         var batches = EpochIterator(training, stepsPerEpoch: plan.stepsPerEpoch)
         let callbacks = CallbackList(userCallbacks, addHistory: true, addProgressBar: plan.verbose != 0, model: self,
@@ -143,7 +143,7 @@ extension Model {
             var metrics = PassMetrics(settings: settings, outputNames: outputNames)
             try batches.runEpoch { step, batch in
                 try callbacks.onTrainBatchBegin(step)
-                metrics.add(try trainStep(batch, settings: settings), batchSize: batch.size, targets: batch.y)
+                try metrics.add(trainStep(batch, settings: settings), batchSize: batch.size, targets: batch.y)
                 try callbacks.onTrainBatchEnd(step, logs: reduced(metrics).logs())
                 return !stopTraining
             }
@@ -226,7 +226,7 @@ extension Model {
         try checkData(xb, y, caller: "train_on_batch", settings: settings)
         let weights = try sampleWeightsPerOutput(sampleWeight, samples: xb[0].shape[0], caller: "train_on_batch", settings: settings)
         var metrics = PassMetrics(settings: settings, outputNames: outputNames)
-        metrics.add(try trainStep(Batch(x: xb, y: y, sampleWeights: weights), settings: settings), batchSize: xb[0].shape[0], targets: y)
+        try metrics.add(trainStep(Batch(x: xb, y: y, sampleWeights: weights), settings: settings), batchSize: xb[0].shape[0], targets: y)
         return reduced(metrics).results
     }
 
@@ -262,7 +262,7 @@ extension Model {
         try withoutGradients {
             try batches.runEpoch { step, batch in
                 try callbacks.onTestBatchBegin(step)
-                metrics.add(try testStep(batch, settings: settings), batchSize: batch.size, targets: batch.y)
+                try metrics.add(testStep(batch, settings: settings), batchSize: batch.size, targets: batch.y)
                 try callbacks.onTestBatchEnd(step, logs: reduced(metrics).logs())
                 return true
             }
@@ -275,7 +275,11 @@ extension Model {
     /// The model's output for `x`, computed in batches (Keras's `predict`).
     public func predict(_ x: Tensor, batchSize: Int = 32, verbose: Int = 0, steps: Int? = nil,
                         callbacks: [Callback] = []) throws -> Tensor {
-        let outputs = try predict([x], batchSize: batchSize, verbose: verbose, steps: steps, callbacks: callbacks)
+        try singleOutput(try predict([x], batchSize: batchSize, verbose: verbose, steps: steps, callbacks: callbacks))
+    }
+
+    /// The one output of a single-output model's predictions.
+    func singleOutput(_ outputs: [Tensor]) throws -> Tensor {
         guard outputs.count == 1 else {
             throw KerasError.invalidArgument("predict: model \"\(name)\" has \(outputs.count) outputs; use predict([x]) for all of them")
         }
@@ -290,7 +294,12 @@ extension Model {
         if let steps { try checkPositive(steps, "steps", caller: "predict") }
         let xp = try adapt(x, caller: "predict")
         try checkFinite(xp, name: "x", caller: "predict")
-        var batches = EpochIterator(ArrayBatches(x: xp, batchSize: batchSize), stepsPerEpoch: steps)
+        return try runPredict(ArrayBatches(x: xp, batchSize: batchSize), steps: steps, verbose: verbose, callbacks: callbacks)
+    }
+
+    /// The prediction loop (Keras's `trainer.predict`), over any source of batches.
+    func runPredict<Source: BatchSource>(_ source: Source, steps: Int?, verbose: Int, callbacks: [Callback]) throws -> [Tensor] {
+        var batches = EpochIterator(source, stepsPerEpoch: steps)
         let list = CallbackList(callbacks, addProgressBar: verbose != 0, model: self,
                                 params: CallbackParams(verbose: verbose, epochs: 1, steps: batches.steps))
         // Only callbacks other than the progress bar look at each batch's outputs.
@@ -298,13 +307,14 @@ extension Model {
         // Layer by layer over a whole large batch, the activations outgrow the caches (LeNet at
         // batch 256: 16k images/s; in slices of 64 samples: 26k). A samplewise model gives the
         // same outputs either way, so its batches run in such slices.
-        let slice = isSamplewise ? Swift.min(batchSize, 64) : batchSize
+        let samplewise = isSamplewise
         try list.onPredictBegin()
         let outputs: [Tensor] = try withoutGradients {
             var parts: [[Tensor]] = []
             try batches.runEpoch { step, batch in
                 try list.onPredictBatchBegin(step)
                 let firstPart = parts.first?.count ?? 0
+                let slice = samplewise ? Swift.min(batch.size, 64) : batch.size
                 for first in stride(from: 0, to: batch.size, by: slice) {
                     let range = first..<Swift.min(batch.size, first + slice)
                     let part = try callWithMasks(try batch.x.map { try $0.slice(rows: range) }, training: false).map(\.output)
@@ -315,6 +325,7 @@ extension Model {
                 try list.onPredictBatchEnd(step, outputs: batchOutputs)
                 return true
             }
+            guard !parts.isEmpty else { throw KerasError.invalidData("predict: the input produced no batches; at least one sample is needed") }
             return try parts.enumerated().map { o, batches in try joinBatches(batches, output: o) }
         }
         try list.onPredictEnd()

@@ -31,6 +31,28 @@ public final class TensorStorage: @unchecked Sendable {
         return result
     }
 
+    /// Whether `count` Floats can be allocated now (the memory is asked for and given back
+    /// at once): for sizes from a user's arguments, which would otherwise end the process in
+    /// `allocate`. Large blocks are mapped lazily, so the check touches no pages.
+    public static func canAllocate(count: Int) -> Bool {
+        guard count >= 0, count <= Tensor.maximumElementCount else { return false }
+        var raw: UnsafeMutableRawPointer?
+        guard posix_memalign(&raw, 64, Swift.max(count, 1) * MemoryLayout<Float>.stride) == 0, let raw else { return false }
+        free(raw)
+        return true
+    }
+
+    /// Uninitialized storage for `shape`, whose size an op derived from its arguments (a padded
+    /// frame): throws, naming `op`, when the count passes a tensor's or the memory cannot be had.
+    convenience init(checkedShape shape: [Int], op: String) throws {
+        let count = try Tensor.elementCount(of: shape, op: op)
+        guard TensorStorage.canAllocate(count: count) else {
+            throw TensorError.invalidArgument(
+                op: op, message: "out of memory: \(count * MemoryLayout<Float>.stride) bytes for a buffer of shape \(shapeString(shape)) could not be allocated")
+        }
+        self.init(uninitializedCount: count)
+    }
+
     deinit { BufferPool.give(UnsafeMutableRawPointer(pointer), byteCount) }
 }
 
