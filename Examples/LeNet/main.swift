@@ -1,5 +1,6 @@
 // Lecture 10's LeNet on the bundled MNIST, line for line with the Keras script.
 import ArgumentParser
+import Foundation
 import SwiftKeras
 
 @main
@@ -24,6 +25,11 @@ struct LeNet: ParsableCommand {
     var expectAccuracy: Float?
     @Flag(help: "Stream the training images from the IDX files on disk (a Dataset, shuffled through a 10000-image buffer) instead of loading them into memory.")
     var stream = false
+    @Option(help: "Back training up into this folder (BackupAndRestore): a run killed and started again resumes from it.")
+    var backup: String?
+    @Option(name: .customLong("backup-freq"), help: "With --backup: back up every N batches instead of after every epoch.")
+    var backupFreq: Int?
+    @Option(help: "Use only the first N training and N test images (quick runs).") var samples: Int?
 
     func run() throws {
         setRandomSeed(seed)
@@ -33,15 +39,16 @@ struct LeNet: ParsableCommand {
             let folder = MNIST.bundledDirectory
             let images = try Dataset(idxFile: folder + "/train-images-idx3-ubyte.gz")
             let labels = try Dataset(idxFile: folder + "/train-labels-idx1-ubyte.gz")
-            training = .stream(images.zip(labels).map { x, y in (x / 255.0, y) }
+            let pairs = images.zip(labels)
+            training = .stream((samples.map { pairs.take($0) } ?? pairs).map { x, y in (x / 255.0, y) }
                 .shuffle(bufferSize: 10_000).batch(batchSize).prefetch(2))
-            xTest = try MNIST.readImages(folder + "/t10k-images-idx3-ubyte.gz") / 255.0
-            yTest = try MNIST.readLabels(folder + "/t10k-labels-idx1-ubyte.gz")
+            xTest = try first(try MNIST.readImages(folder + "/t10k-images-idx3-ubyte.gz")) / 255.0
+            yTest = try first(try MNIST.readLabels(folder + "/t10k-labels-idx1-ubyte.gz"))
         } else {
             let ((xTrain, yTrain), (images, labels)) = try MNIST.loadData()
-            training = .tensors(xTrain / 255.0, yTrain)
-            xTest = images / 255.0
-            yTest = labels
+            training = .tensors(try first(xTrain) / 255.0, try first(yTrain))
+            xTest = try first(images) / 255.0
+            yTest = try first(labels)
         }
 
         if let load {
@@ -68,12 +75,22 @@ struct LeNet: ParsableCommand {
         try finish(modelLeNet, training, xTest, yTest)
     }
 
+    /// The first `--samples` rows, or all of them.
+    func first(_ t: Tensor) throws -> Tensor {
+        guard let samples, samples < t.shape[0] else { return t }
+        return try t.slice(rows: 0..<samples)
+    }
+
     /// Trains `--epochs`, evaluates, saves if asked and checks the accuracy.
     func finish(_ model: Model, _ training: TrainingData, _ xTest: Tensor, _ yTest: Tensor) throws {
         var callbacks: [Callback] = []
         if earlyStopping { callbacks.append(EarlyStopping(monitor: "val_loss", patience: 2, verbose: 1, restoreBestWeights: true)) }
         if let csvLog { callbacks.append(CSVLogger(csvLog)) }
         if let tensorboard { callbacks.append(TensorBoard(logDir: tensorboard)) }
+        if let backup {
+            if FileManager.default.fileExists(atPath: backup + "/training_metadata.json") { print("Resuming from the backup in \(backup)") }
+            callbacks.append(BackupAndRestore(backupDir: backup, saveFreq: backupFreq.map(SaveFrequency.batches) ?? .epoch))
+        }
         let start = ContinuousClock.now
         switch training {
         case let .tensors(xTrain, yTrain):

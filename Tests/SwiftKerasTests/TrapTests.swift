@@ -67,6 +67,8 @@ import Testing
         let tall = Tensor(uninitializedShape: [1 << 31, 1])
         let text = message { _ = try wide.matmul(tall) }
         #expect(text.contains("matmul") && text.contains("32-bit"), "\(text)")
+        let batched = message { _ = try batchedMatmul(wide.reshaped([1, 1, 1 << 31]), tall.reshaped([1, 1 << 31, 1])) }
+        #expect(batched.contains("batched_matmul") && batched.contains("32-bit"), "\(batched)")
     }
 
     @Test func hugeLayersThatCannotBeAllocatedAreResourceExhausted() throws {

@@ -69,6 +69,7 @@ public func batchedMatmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, tr
             op: "batched_matmul",
             message: "cannot multiply \(shapeString(a.shape))\(transposeA ? "ᵀ" : "") by \(shapeString(b.shape))\(transposeB ? "ᵀ" : "") (inner sizes \(k) and \(kb))")
     }
+    try checkMatrixSizes([m, n, k], op: "batched_matmul")
     let out = Tensor(uninitializedShape: [batch, m, n])
     batchedGEMM(transA: transposeA, transB: transposeB, batch: batch, m: m, n: n, k: k,
                 a: a.storage.pointer, b: b.storage.pointer, c: out.storage.pointer)
