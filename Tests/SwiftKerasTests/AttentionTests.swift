@@ -221,6 +221,20 @@ import Testing
         #expect(try reloaded.toJSON() == model.toJSON())
     }
 
+    /// Sequences of any length (None steps): the graph builds, and runs on two lengths.
+    @Test func unknownSequenceLengths() throws {
+        let x = Input(shape: [nil, 8]), context = Input(shape: [nil, 8])
+        let mha = MultiHeadAttention(numHeads: 2, keyDim: 4)
+        let (y, scores) = try mha.callReturningAttentionScores(x, context, useCausalMask: false)
+        #expect(y.shape == [-1, 8] && scores.shape == [2, -1, -1])
+        let model = try Model(inputs: [x, context], outputs: [try Attention()([y, x]), scores])
+        var rng = RandomGenerator(seed: 11)
+        for (t, s) in [(3, 5), (6, 2)] {
+            let outputs = try model.predict([Tensor.randomNormal([2, t, 8], using: &rng), Tensor.randomNormal([2, s, 8], using: &rng)])
+            #expect(outputs[0].shape == [2, t, 8] && outputs[1].shape == [2, 2, t, s])
+        }
+    }
+
     @Test func smallTransformerSummaryIsKeras() throws {
         let fixture = try Self.modelCase("transformer_small")
         let model = try loadModel(Self.folder.appendingPathComponent(try #require(fixture["file"] as? String)).path,

@@ -120,7 +120,8 @@ public final class MultiHeadAttention: Layer, AttentionLayer {
                 layer: name, message: "all dimensions of value and key, except the last one, must be equal, received \(shown)")
         }
         let axes = try resolvedAxes(rank: query.count)
-        for axis in 1..<query.count where !axes.contains(axis) && query[axis - 1] != value[axis - 1] {
+        for axis in 1..<query.count where !axes.contains(axis) && query[axis - 1] != value[axis - 1]
+            && query[axis - 1] >= 0 && value[axis - 1] >= 0 {
             throw KerasError.incompatibleInput(
                 layer: name, message: "query and value must agree on axis \(axis), which attention does not run over, received \(shown)")
         }
