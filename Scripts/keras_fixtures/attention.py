@@ -261,6 +261,18 @@ def masked_model():
     return keras.Model(tokens, [layers.Dense(3, name="head")(pooled), scores], name="masked_attention")
 
 
+def keyword_model():
+    """MultiHeadAttention called with key= and attention_mask= (a model input) as keyword
+    arguments, returning its scores."""
+    query = layers.Input(shape=(4, 3), name="query")
+    value = layers.Input(shape=(5, 3), name="value")
+    key = layers.Input(shape=(5, 2), name="key")
+    mask = layers.Input(shape=(4, 5), name="attention_mask")
+    output, scores = layers.MultiHeadAttention(num_heads=2, key_dim=2, name="mha")(
+        query, value, key=key, attention_mask=mask, return_attention_scores=True)
+    return keras.Model([query, value, key, mask], [output, scores], name="keyword_attention")
+
+
 def model_case(name, model, inputs, save_dir=None, columns=120):
     rng = rng_for("attention/model/" + name)
     model.set_weights([normal(rng, tuple(w.shape), 0.3) for w in model.weights])
@@ -291,6 +303,11 @@ def make_model_cases(out_dir):
     tokens[1, 2:] = 0
     tokens[3, 5:] = 0
     cases = [model_case("masked_attention", masked_model(), [tokens], save_dir)]
+    keras.utils.clear_session()
+    attention_mask = (rng.uniform(size=(2, 4, 5)) > 0.3).astype(np.float32)
+    attention_mask[:, :, 0] = 1
+    cases.append(model_case("keyword_attention", keyword_model(),
+                            [normal(rng, (2, 4, 3)), normal(rng, (2, 5, 3)), normal(rng, (2, 5, 2)), attention_mask], save_dir))
     keras.utils.clear_session()
     small_tokens = rng.integers(0, 50, size=(3, 8)).astype(np.float32)
     positions = np.tile(np.arange(8, dtype=np.float32), (3, 1))

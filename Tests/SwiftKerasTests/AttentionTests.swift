@@ -17,7 +17,7 @@ import Testing
 
     @Test func fixturesArePresent() {
         #expect(Self.layerCases.count >= 21)
-        #expect(Self.modelCases.count >= 4)
+        #expect(Self.modelCases.count >= 5)
         #expect((Self.fixtures["configs"] as? [Any])?.count ?? 0 >= 21)
     }
 
@@ -129,6 +129,62 @@ import Testing
         #expect(result.maxRelativeError < 2e-2, "\(result)")
     }
 
+    /// The weight gradients of a masked, causal MultiHeadAttention against central differences
+    /// (in Double, from the Float loss), on every weight.
+    @Test func multiHeadAttentionWeightGradientsMatchFiniteDifferences() throws {
+        var rng = RandomGenerator(seed: 9)
+        let mha = MultiHeadAttention(numHeads: 2, keyDim: 2, valueDim: 3, outputShape: [2])
+        let query = Tensor.randomNormal([2, 3, 4], using: &rng), value = Tensor.randomNormal([2, 4, 3], using: &rng)
+        let queryMask = try Tensor([1, 1, 0, 1, 1, 1], shape: [2, 3]), valueMask = try Tensor([1, 1, 1, 0, 1, 1, 1, 1], shape: [2, 4])
+        try mha.buildIfNeeded(queryShape: [3, 4], valueShape: [4, 3], keyShape: nil)
+        let upstream = Tensor.randomNormal([2, 3, 2], using: &rng), scoresUpstream = Tensor.randomNormal([2, 2, 3, 4], using: &rng)
+        func loss() throws -> Tensor {
+            let (output, scores) = try mha.callReturningAttentionScores(query, value, queryMask: queryMask, valueMask: valueMask,
+                                                                        useCausalMask: true)
+            return try (output * upstream).sum() + (scores * scoresUpstream).sum()
+        }
+        let analytic = try gradients(of: try loss(), wrt: mha.weights)
+        for (variable, gradient) in zip(mha.weights, analytic) {
+            let original = withoutGradients { variable.value }
+            var worst: Float = 0
+            for i in 0..<original.count {
+                func perturbed(_ delta: Float) throws -> Float {
+                    var value = original
+                    value.withMutableData { $0[i] += delta }
+                    try variable.assign(value)
+                    return try withoutGradients { try loss().item }
+                }
+                let h: Float = 1e-2
+                let numeric = (try perturbed(h) - perturbed(-h)) / (2 * h)
+                try variable.assign(original)
+                worst = Swift.max(worst, Swift.abs(numeric - gradient.scalars[i]) / Swift.max(1, Swift.abs(numeric)))
+            }
+            #expect(worst < 2e-2, "\(variable.name): \(worst)")
+        }
+    }
+
+    /// Dropout on the attention weights: only in training, drawn from the global generator;
+    /// the returned scores are the weights before dropout, as in Keras.
+    @Test func dropoutAppliesInTrainingOnly() throws {
+        var rng = RandomGenerator(seed: 10)
+        let x = Tensor.randomNormal([2, 5, 4], using: &rng)
+        let mha = MultiHeadAttention(numHeads: 2, keyDim: 3, dropout: 0.5)
+        let plain = MultiHeadAttention(numHeads: 2, keyDim: 3)
+        try mha.buildIfNeeded(queryShape: [5, 4], valueShape: [5, 4], keyShape: nil)
+        try plain.buildIfNeeded(queryShape: [5, 4], valueShape: [5, 4], keyShape: nil)
+        try plain.setWeights(mha.getWeights())
+        let (inference, scores) = try mha.callReturningAttentionScores(x, x)
+        expectClose(inference, try plain(x, x), tolerance: 0, "inference")
+        let (trained, trainedScores) = try GlobalRandom.withSeed(1) { try mha.callReturningAttentionScores(x, x, training: true) }
+        #expect(zip(trained.scalars, inference.scalars).contains { Swift.abs($0 - $1) > 1e-4 })
+        expectClose(trainedScores, scores, tolerance: 1e-6, "scores before dropout")
+        let again = try GlobalRandom.withSeed(1) { try mha(x, x, training: true) }
+        expectClose(again, trained, tolerance: 0, "same seed")
+        let attention = Attention(dropout: 0.5)
+        let a = try attention([x, x]), b = try GlobalRandom.withSeed(2) { try attention([x, x], training: true) }
+        #expect(zip(a.scalars, b.scalars).contains { Swift.abs($0 - $1) > 1e-4 })
+    }
+
     @Test func attentionGradientsMatchFiniteDifferences() throws {
         var rng = RandomGenerator(seed: 8)
         let query = Tensor.randomNormal([2, 3, 4], using: &rng), value = Tensor.randomNormal([2, 4, 4], using: &rng)
@@ -145,7 +201,7 @@ import Testing
     /// .keras files Keras wrote (masks from an Embedding through MHA, causal MHA with scores,
     /// Attention, AdditiveAttention; a small Transformer): they load and predict Keras's
     /// predictions, and survive a SwiftKeras save and load with the same predictions.
-    @Test(arguments: ["masked_attention", "transformer_small"])
+    @Test(arguments: ["masked_attention", "keyword_attention", "transformer_small"])
     func kerasFileLoadsAndRoundTrips(_ name: String) throws {
         let fixture = try Self.modelCase(name)
         let model = try loadModel(Self.folder.appendingPathComponent(try #require(fixture["file"] as? String)).path,
@@ -163,6 +219,20 @@ import Testing
         let reloaded = try loadModel(path, restoreRandomState: false)
         for (actual, wanted) in zip(try reloaded.predict(inputs), expected) { expectClose(actual, wanted, tolerance: 1e-5, "\(name) reloaded") }
         #expect(try reloaded.toJSON() == model.toJSON())
+    }
+
+    /// Sequences of any length (None steps): the graph builds, and runs on two lengths.
+    @Test func unknownSequenceLengths() throws {
+        let x = Input(shape: [nil, 8]), context = Input(shape: [nil, 8])
+        let mha = MultiHeadAttention(numHeads: 2, keyDim: 4)
+        let (y, scores) = try mha.callReturningAttentionScores(x, context, useCausalMask: false)
+        #expect(y.shape == [-1, 8] && scores.shape == [2, -1, -1])
+        let model = try Model(inputs: [x, context], outputs: [try Attention()([y, x]), scores])
+        var rng = RandomGenerator(seed: 11)
+        for (t, s) in [(3, 5), (6, 2)] {
+            let outputs = try model.predict([Tensor.randomNormal([2, t, 8], using: &rng), Tensor.randomNormal([2, s, 8], using: &rng)])
+            #expect(outputs[0].shape == [2, t, 8] && outputs[1].shape == [2, 2, t, s])
+        }
     }
 
     @Test func smallTransformerSummaryIsKeras() throws {

@@ -92,14 +92,18 @@ private func functionalConfig(_ model: Model, _ graph: FunctionalGraph) throws -
             case .input: return nil
             case .merge: return ["args": [.array(node.inputs.map(tensor))], "kwargs": .object([:])]
             case .attention(let call):
-                // Keras records the call as it was written: Attention([q, v, k]) takes a list,
-                // MultiHeadAttention(q, v, key=k) separate arguments; flags only when set.
+                // As Keras records the calls: Attention([q, v, k]) takes a list,
+                // MultiHeadAttention(q, v, key=k, attention_mask=m) keyword arguments; flags
+                // only when set.
                 var kwargs: ConfigObject = [:]
+                let list = (node.layer as! any AttentionLayer).takesInputList
+                var tensors = Array(node.inputs.prefix(2))
+                if call.hasKey {
+                    if list { tensors.append(node.inputs[2]) } else { kwargs["key"] = tensor(node.inputs[2]) }
+                }
+                if call.hasAttentionMask { kwargs["attention_mask"] = tensor(node.inputs.last!) }
                 if call.returnAttentionScores { kwargs["return_attention_scores"] = true }
                 if call.useCausalMask { kwargs["use_causal_mask"] = true }
-                let tensors = Array(node.inputs.prefix(call.hasKey ? 3 : 2))
-                if call.hasAttentionMask { kwargs["attention_mask"] = tensor(node.inputs.last!) }
-                let list = (node.layer as! any AttentionLayer).takesInputList
                 return ["args": list ? [.array(tensors.map(tensor))] : .array(tensors.map(tensor)), "kwargs": .object(kwargs)]
             case .recurrentWithStates where node.inputs.count > 1:
                 return ["args": [tensor(node.inputs[0])], "kwargs": ["initial_state": .array(node.inputs.dropFirst().map(tensor))]]

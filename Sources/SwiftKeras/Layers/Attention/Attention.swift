@@ -7,7 +7,7 @@
 /// Masks (`mask: [queryMask, valueMask]`, or the inputs' masks in a graph): padded value
 /// steps get scores - 1e9, padded query steps a zero output; `useCausalMask` lets query step
 /// i attend to value steps up to i.
-open class Attention: Layer, AttentionLayer {
+public class Attention: Layer, AttentionLayer {
     public let useScale: Bool
     /// "dot" or "concat".
     public let scoreMode: String
@@ -28,7 +28,7 @@ open class Attention: Layer, AttentionLayer {
     }
 
     public override var supportsMasking: Bool { true }
-    public var takesInputList: Bool { true }
+    var takesInputList: Bool { true }
 
     // MARK: Shapes and weights
 
@@ -47,6 +47,7 @@ open class Attention: Layer, AttentionLayer {
         }
     }
 
+    /// Checks the per-sample shapes and builds the weights for them if not built yet.
     public func buildIfNeeded(queryShape: [Int], valueShape: [Int], keyShape: [Int]?) throws {
         try checkShapes(query: queryShape, value: valueShape, key: keyShape)
         guard !isBuilt else { return }
@@ -60,12 +61,13 @@ open class Attention: Layer, AttentionLayer {
         try buildIfNeeded(inputShape: queryShape)
     }
 
-    open override func build(inputShape: [Int]) throws {
+    public override func build(inputShape: [Int]) throws {
         guard builtShapes != nil else { throw attentionNeedsSeveralInputs(self, "layer([query, value]) or layer([query, value, key])") }
         if useScale { scale = try addWeight(name: "scale", shape: [], initializer: .ones) }
         if scoreMode == "concat" { concatScoreWeight = try addWeight(name: "concat_score_weight", shape: [], initializer: .ones) }
     }
 
+    /// The per-sample shapes of the output and of the attention scores.
     public func attentionShapes(queryShape: [Int], valueShape: [Int], keyShape: [Int]?) throws -> (output: [Int], scores: [Int]) {
         try checkShapes(query: queryShape, value: valueShape, key: keyShape)
         return ([queryShape[0], valueShape[1]], [queryShape[0], (keyShape ?? valueShape)[0]])
@@ -147,7 +149,7 @@ open class Attention: Layer, AttentionLayer {
         return try query.reshaped([batch, query.shape[1], 1, dim]) + key.reshaped([batch, 1, key.shape[1], dim])
     }
 
-    public func attend(_ inputs: AttentionInputs, training: Bool) throws -> (output: Tensor, scores: Tensor) {
+    func attend(_ inputs: AttentionInputs, training: Bool) throws -> (output: Tensor, scores: Tensor) {
         let (query, value) = (inputs.query, inputs.value)
         let key = inputs.key ?? value
         guard query.rank == 3, value.rank == 3, key.rank == 3 else {
@@ -189,7 +191,7 @@ open class Attention: Layer, AttentionLayer {
 
     // MARK: Configuration
 
-    open override func getConfig() -> ConfigObject {
+    public override func getConfig() -> ConfigObject {
         var config = super.getConfig()
         config.merge(["use_scale": .bool(useScale), "score_mode": .string(scoreMode), "dropout": .float(dropout), "seed": nil])
         return config
@@ -199,7 +201,7 @@ open class Attention: Layer, AttentionLayer {
         builtShapes.map { ["input_shape": .array($0.map { .batchShape($0) })] }
     }
 
-    open override class func fromConfig(_ config: LayerConfig) throws -> Layer {
+    public override class func fromConfig(_ config: LayerConfig) throws -> Layer {
         config.ignore("seed")
         return Attention(useScale: try config.bool("use_scale", default: false), scoreMode: try config.string("score_mode", default: "dot"),
                          dropout: try config.float("dropout", default: 0), name: config.name)

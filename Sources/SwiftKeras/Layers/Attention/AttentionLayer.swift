@@ -2,20 +2,20 @@
 /// nil), the Keras masks of each (batch, time) of 1 (kept) and 0 (padded), an optional
 /// attention mask (batch, Tq, Tv) of which query steps may attend to which value steps,
 /// and whether to add a causal mask (step i attends to steps j <= i only).
-public struct AttentionInputs {
-    public var query: Tensor
-    public var value: Tensor
-    public var key: Tensor?
-    public var queryMask: Tensor?
-    public var valueMask: Tensor?
-    public var keyMask: Tensor?
-    public var attentionMask: Tensor?
-    public var useCausalMask: Bool
+struct AttentionInputs {
+    var query: Tensor
+    var value: Tensor
+    var key: Tensor?
+    var queryMask: Tensor?
+    var valueMask: Tensor?
+    var keyMask: Tensor?
+    var attentionMask: Tensor?
+    var useCausalMask: Bool
     /// Whether the caller asked for the scores (Keras's `return_attention_scores`), which
     /// changes how MultiHeadAttention treats fully masked rows, as it does in Keras.
-    public var returnsAttentionScores: Bool
+    var returnsAttentionScores: Bool
 
-    public init(query: Tensor, value: Tensor, key: Tensor? = nil, queryMask: Tensor? = nil, valueMask: Tensor? = nil,
+    init(query: Tensor, value: Tensor, key: Tensor? = nil, queryMask: Tensor? = nil, valueMask: Tensor? = nil,
                 keyMask: Tensor? = nil, attentionMask: Tensor? = nil, useCausalMask: Bool = false,
                 returnsAttentionScores: Bool = false) {
         self.query = query
@@ -33,7 +33,8 @@ public struct AttentionInputs {
 /// The layers called on a query, a value and an optional key rather than on one tensor
 /// (`MultiHeadAttention`, `Attention`, `AdditiveAttention`). A functional graph runs them
 /// through this protocol, passing the inputs' masks; their output carries the query's mask.
-public protocol AttentionLayer: Layer {
+/// `attend` runs on a built layer: callers go through `run`, which builds first.
+protocol AttentionLayer: Layer {
     /// Checks the per-sample shapes and builds the layer for them on first use.
     func buildIfNeeded(queryShape: [Int], valueShape: [Int], keyShape: [Int]?) throws
     /// The per-sample shapes of the output and of the attention scores.

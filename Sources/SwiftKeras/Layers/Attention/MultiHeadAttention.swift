@@ -1,5 +1,3 @@
-import Foundation
-
 /// Multi-head attention (Keras's `MultiHeadAttention`, "Attention is all you need"): the
 /// query, key and value are projected into `numHeads` heads, each query step attends to the
 /// key steps with softmax(q·kᵀ / √keyDim), the heads' weighted sums of the values are joined
@@ -76,7 +74,7 @@ public final class MultiHeadAttention: Layer, AttentionLayer {
 
     public override var className: String { "MultiHeadAttention" }
     public override var supportsMasking: Bool { true }
-    public var takesInputList: Bool { false }
+    var takesInputList: Bool { false }
 
     // MARK: Shapes and weights
 
@@ -122,7 +120,8 @@ public final class MultiHeadAttention: Layer, AttentionLayer {
                 layer: name, message: "all dimensions of value and key, except the last one, must be equal, received \(shown)")
         }
         let axes = try resolvedAxes(rank: query.count)
-        for axis in 1..<query.count where !axes.contains(axis) && query[axis - 1] != value[axis - 1] {
+        for axis in 1..<query.count where !axes.contains(axis) && query[axis - 1] != value[axis - 1]
+            && query[axis - 1] >= 0 && value[axis - 1] >= 0 {
             throw KerasError.incompatibleInput(
                 layer: name, message: "query and value must agree on axis \(axis), which attention does not run over, received \(shown)")
         }
@@ -131,6 +130,8 @@ public final class MultiHeadAttention: Layer, AttentionLayer {
         }
     }
 
+    /// Checks the per-sample shapes and builds the weights for them if not built yet (a layer
+    /// of one's own holding a MultiHeadAttention builds it here from its own `build`).
     public func buildIfNeeded(queryShape: [Int], valueShape: [Int], keyShape: [Int]?) throws {
         try checkShapes(query: queryShape, value: valueShape, key: keyShape)
         guard !isBuilt else {
@@ -184,6 +185,7 @@ public final class MultiHeadAttention: Layer, AttentionLayer {
         _ = LayerNames.unique("Dropout")
     }
 
+    /// The per-sample shapes of the output and of the attention scores.
     public func attentionShapes(queryShape: [Int], valueShape: [Int], keyShape: [Int]?) throws -> (output: [Int], scores: [Int]) {
         try checkShapes(query: queryShape, value: valueShape, key: keyShape)
         let axes = try resolvedAxes(rank: queryShape.count)
@@ -279,7 +281,7 @@ public final class MultiHeadAttention: Layer, AttentionLayer {
         return combined
     }
 
-    public func attend(_ inputs: AttentionInputs, training: Bool) throws -> (output: Tensor, scores: Tensor) {
+    func attend(_ inputs: AttentionInputs, training: Bool) throws -> (output: Tensor, scores: Tensor) {
         let (query, value) = (inputs.query, inputs.value)
         let key = inputs.key ?? value
         let rank = query.rank - 1
