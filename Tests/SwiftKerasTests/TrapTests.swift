@@ -136,10 +136,11 @@ import Testing
         let shared = Shared(model)
         let mismatches = Mutex(0)
         DispatchQueue.concurrentPerform(iterations: 2) { thread in
-            for _ in 0..<40 {
-                let same = thread == 0
-                    ? (try? shared.value.evaluate(x, y, verbose: 0)) == alone
-                    : (try? shared.value.predict(x).scalars) == predicted
+            for round in 0..<40 {
+                // Both threads evaluate; each also predicts on alternate rounds.
+                let same = round % 2 == thread
+                    ? (try? shared.value.predict(x).scalars) == predicted
+                    : (try? shared.value.evaluate(x, y, verbose: 0)) == alone
                 if !same { mismatches.withLock { $0 += 1 } }
             }
         }
