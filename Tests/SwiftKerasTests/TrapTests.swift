@@ -95,6 +95,16 @@ import Testing
         #expect(try toCategorical(Tensor([1, 0])).scalars == [0, 1, 1, 0])
     }
 
+    @Test func idxHeadersWhoseSizesPassIntThrow() throws {
+        let path = NSTemporaryDirectory() + "swiftkeras-idx-\(UInt64.random(in: 0...UInt64.max))"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        // Magic 2051, one image of 0xFFFFFFFF x 0xFFFFFFFF pixels, and no pixels.
+        let header: [UInt8] = [0, 0, 8, 3, 0, 0, 0, 1, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF]
+        try Data(header).write(to: URL(fileURLWithPath: path))
+        let text = message { _ = try MNIST.readImages(path) }
+        #expect(text.contains(path) && text.contains("more than Int.max"), "\(text)")
+    }
+
     @Test func imdbIndexFromBeyondIntThrows() throws {
         for indexFrom in [Int.max, Int.max - 5] {
             let text = message { _ = try IMDB.loadData(indexFrom: indexFrom) }
