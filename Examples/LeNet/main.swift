@@ -16,6 +16,8 @@ struct LeNet: ParsableCommand {
     var minAccuracy: Float = 0
     @Flag(name: .customLong("early-stopping"), help: "Stop when val_loss has not improved for 2 epochs; keep the best weights.")
     var earlyStopping = false
+    @Option(help: "Save the model with the best val_loss so far to this .keras file after each epoch (ModelCheckpoint; a template such as 'lenet.{epoch:02d}-{val_loss:.2f}.keras' works).")
+    var checkpoint: String?
     @Option(name: .customLong("csv-log"), help: "Write each epoch's logs to this CSV file.") var csvLog: String?
     @Option(help: "Write TensorBoard event files into this folder.") var tensorboard: String?
     @Option(help: "Load the model from this .keras file (saved here or by Keras) instead of building it; --epochs more are trained.")
@@ -85,6 +87,7 @@ struct LeNet: ParsableCommand {
     func finish(_ model: Model, _ training: TrainingData, _ xTest: Tensor, _ yTest: Tensor) throws {
         var callbacks: [Callback] = []
         if earlyStopping { callbacks.append(EarlyStopping(monitor: "val_loss", patience: 2, verbose: 1, restoreBestWeights: true)) }
+        if let checkpoint { callbacks.append(ModelCheckpoint(checkpoint, monitor: "val_loss", verbose: 1, saveBestOnly: true)) }
         if let csvLog { callbacks.append(CSVLogger(csvLog)) }
         if let tensorboard { callbacks.append(TensorBoard(logDir: tensorboard)) }
         if let backup {
@@ -100,11 +103,12 @@ struct LeNet: ParsableCommand {
             try model.fit(dataset, epochs: epochs, verbose: verbose, callbacks: callbacks,
                           validationData: try Dataset(tensorSlices: (xTest, yTest)).batch(batchSize))
         }
-        let trainSeconds = (ContinuousClock.now - start).components.seconds
+        let elapsed = (ContinuousClock.now - start).components
+        let trainSeconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18
         let score = try model.evaluate(xTest, yTest, verbose: 0)
         print("Test loss: \(score[0])")
         print("Test accuracy: \(score[1])")
-        print("Training time: \(trainSeconds) s for \(epochs) epoch(s)")
+        print("Training time: \(String(format: "%.2f", trainSeconds)) s for \(epochs) epoch(s)")
         if let save {
             let started = ContinuousClock.now
             try model.save(save)
