@@ -79,6 +79,45 @@ func mnistCNN() -> Sequential {
     return model
 }
 
+/// The BatchNormalization CNN of Examples/Scripts/mnist_batchnorm_cnn.swift.
+func batchNormCNN() -> Sequential {
+    let model = Sequential()
+    func block(_ filters: Int, inputShape: [Int]? = nil) {
+        model.add(Conv2D(filters, (3, 3), padding: .same, useBias: false, inputShape: inputShape))
+        model.add(BatchNormalization())
+        model.add(ActivationLayer(.relu))
+    }
+    block(32, inputShape: [28, 28, 1])
+    block(32)
+    model.add(MaxPooling2D(poolSize: (2, 2)))
+    model.add(Dropout(0.25))
+    block(64)
+    block(64)
+    model.add(MaxPooling2D(poolSize: (2, 2)))
+    model.add(Dropout(0.25))
+    model.add(Flatten())
+    model.add(Dense(256, useBias: false))
+    model.add(BatchNormalization())
+    model.add(ActivationLayer(.relu))
+    model.add(Dropout(0.4))
+    model.add(Dense(10, activation: .softmax))
+    return model
+}
+
+/// Keras's IMDB Conv1D classifier, as Examples/Scripts/imdb_conv1d.swift.
+func textCNN(length: Int) -> Sequential {
+    let model = Sequential()
+    model.add(Embedding(10000, 50, inputLength: length))
+    model.add(Dropout(0.2))
+    model.add(Conv1D(250, 3, activation: .relu))
+    model.add(GlobalMaxPooling1D())
+    model.add(Dense(250))
+    model.add(Dropout(0.2))
+    model.add(ActivationLayer(.relu))
+    model.add(Dense(1, activation: .sigmoid))
+    return model
+}
+
 enum IMDBCell { case simpleRNN, lstm, gru, stacked }
 
 func imdbModel(_ cell: IMDBCell, length: Int) -> Sequential {
@@ -159,10 +198,20 @@ func allWorkloads() -> [Workload] { [
         (compiled(mnistCNN(), loss: .categoricalCrossentropy, optimizer: SGD()),
          images(n, &rng), try toCategorical(integers([n], in: 0..<10, &rng), numClasses: 10))
     },
+    Workload(name: "bncnn_adam128", kind: .train(batchSize: 128), samples: 60_000,
+             summary: "BatchNormalization CNN, 28x28x1 images, Adam, sparse categorical crossentropy") { n, _, rng in
+        (compiled(batchNormCNN(), loss: .sparseCategoricalCrossentropy, optimizer: Adam()),
+         images(n, &rng), integers([n], in: 0..<10, &rng))
+    },
     imdbTraining("imdb_simplernn", .simpleRNN, label: "SimpleRNN(32)"),
     imdbTraining("imdb_lstm", .lstm, label: "LSTM(64)"),
     imdbTraining("imdb_gru", .gru, label: "GRU(64)"),
     imdbTraining("imdb_stacked_lstm", .stacked, label: "LSTM(64, return_sequences) -> LSTM(64)"),
+    Workload(name: "imdb_conv1d", kind: .train(batchSize: 32), samples: 25_000, sequenceLength: 200,
+             summary: "Embedding(10000,50) -> Conv1D(250, 3) -> GlobalMaxPooling1D -> Dense(250) -> Dense(1, sigmoid), Adam") { n, length, rng in
+        (compiled(textCNN(length: length), loss: .binaryCrossentropy, optimizer: Adam()),
+         integers([n, length], in: 1..<10000, &rng), integers([n, 1], in: 0..<2, &rng))
+    },
     Workload(name: "char_lstm", kind: .train(batchSize: 64), samples: 10_000, sequenceLength: 100,
              summary: "Embedding(65,32) -> LSTM(128, return_sequences) -> TimeDistributed(Dense(65, softmax)), Adam") { n, length, rng in
         (compiled(charModel(length: length), loss: .sparseCategoricalCrossentropy, optimizer: Adam()),

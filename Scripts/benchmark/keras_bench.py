@@ -67,6 +67,35 @@ def mnist_cnn(keras):
     ])
 
 
+def batchnorm_cnn(keras):
+    layers = keras.layers
+
+    def block(filters):
+        return [layers.Conv2D(filters, (3, 3), padding="same", use_bias=False), layers.BatchNormalization(),
+                layers.Activation("relu")]
+    return keras.Sequential(
+        [keras.Input(shape=(28, 28, 1))] + block(32) + block(32)
+        + [layers.MaxPooling2D((2, 2)), layers.Dropout(0.25)] + block(64) + block(64)
+        + [layers.MaxPooling2D((2, 2)), layers.Dropout(0.25), layers.Flatten(), layers.Dense(256, use_bias=False),
+           layers.BatchNormalization(), layers.Activation("relu"), layers.Dropout(0.4),
+           layers.Dense(10, activation="softmax")])
+
+
+def text_cnn(keras, length):
+    layers = keras.layers
+    return keras.Sequential([
+        keras.Input(shape=(length,), dtype="int32"),
+        layers.Embedding(10000, 50),
+        layers.Dropout(0.2),
+        layers.Conv1D(250, 3, padding="valid", activation="relu", strides=1),
+        layers.GlobalMaxPooling1D(),
+        layers.Dense(250),
+        layers.Dropout(0.2),
+        layers.Activation("relu"),
+        layers.Dense(1, activation="sigmoid"),
+    ])
+
+
 def imdb_model(keras, cell, length):
     layers = keras.layers
     recurrent = {
@@ -118,6 +147,22 @@ def cnn_training():
     return {"kind": "train", "batch_size": 128, "samples": 60_000, "make": make}
 
 
+def batchnorm_cnn_training():
+    def make(keras, rng, n, length):
+        model = batchnorm_cnn(keras)
+        model.compile(loss="sparse_categorical_crossentropy", optimizer="adam", metrics=["accuracy"])
+        return model, images(rng, n), integers(rng, (n,), 0, 10)
+    return {"kind": "train", "batch_size": 128, "samples": 60_000, "make": make}
+
+
+def text_cnn_training():
+    def make(keras, rng, n, length):
+        model = text_cnn(keras, length)
+        model.compile(loss="binary_crossentropy", optimizer="adam", metrics=["accuracy"])
+        return model, integers(rng, (n, length), 1, 10000), integers(rng, (n, 1), 0, 2).astype(np.float32)
+    return {"kind": "train", "batch_size": 32, "samples": 25_000, "sequence_length": 200, "make": make}
+
+
 def imdb_training(cell):
     def make(keras, rng, n, length):
         model = imdb_model(keras, cell, length)
@@ -147,10 +192,12 @@ WORKLOADS = {
     "lenet_adam128": lenet_training(128, "adam"),
     "lenet_sgd32": lenet_training(32, "sgd"),
     "cnn_sgd128": cnn_training(),
+    "bncnn_adam128": batchnorm_cnn_training(),
     "imdb_simplernn": imdb_training("simplernn"),
     "imdb_lstm": imdb_training("lstm"),
     "imdb_gru": imdb_training("gru"),
     "imdb_stacked_lstm": imdb_training("stacked"),
+    "imdb_conv1d": text_cnn_training(),
     "char_lstm": char_training(),
     "lenet_predict1": lenet_predict(1, 10_000),
     "lenet_predict256": lenet_predict(256, 10_240),

@@ -29,18 +29,22 @@ DESCRIPTIONS = {
     "lenet_sgd32": "lecture LeNet, SGD, sparse categorical crossentropy",
     "cnn_sgd128": "Keras MNIST CNN (Conv2D 32, Conv2D 64, MaxPooling, Dropout, Dense 128, Dropout, Dense 10), SGD, "
                   "categorical crossentropy on one-hot labels",
+    "bncnn_adam128": "BatchNormalization CNN (four 3×3 Conv2D without bias, each with BatchNormalization and ReLU, two "
+                     "MaxPooling, Dropout, Dense 256 with BatchNormalization, Dense 10), Adam, sparse categorical crossentropy",
     "imdb_simplernn": "Embedding(10000, 32) → SimpleRNN(32) → Dense(1, sigmoid), Adam, binary crossentropy",
     "imdb_lstm": "Embedding(10000, 32) → LSTM(64) → Dense(1, sigmoid), Adam, binary crossentropy",
     "imdb_gru": "Embedding(10000, 32) → GRU(64) → Dense(1, sigmoid), Adam, binary crossentropy",
     "imdb_stacked_lstm": "Embedding(10000, 32) → LSTM(64, return_sequences) → LSTM(64) → Dense(1, sigmoid), Adam, "
                          "binary crossentropy",
+    "imdb_conv1d": "Embedding(10000, 50) → Dropout → Conv1D(250, 3, relu) → GlobalMaxPooling1D → Dense(250) → Dropout → "
+                   "ReLU → Dense(1, sigmoid), Adam, binary crossentropy",
     "char_lstm": "Embedding(65, 32) → LSTM(128, return_sequences) → TimeDistributed(Dense(65, softmax)), Adam, "
                  "sparse categorical crossentropy",
     "lenet_predict1": "lecture LeNet, predict",
     "lenet_predict256": "lecture LeNet, predict",
 }
 SHAPES = {
-    "lenet": "28×28×1 images", "cnn": "28×28×1 images", "imdb": "sequences of 200 ids in [1, 10000)",
+    "lenet": "28×28×1 images", "cnn": "28×28×1 images", "bncnn": "28×28×1 images", "imdb": "sequences of 200 ids in [1, 10000)",
     "char": "sequences of 100 ids in [0, 65)",
 }
 
@@ -48,7 +52,7 @@ SHAPES = {
 # need SwiftKeras images/s / Keras images/s >= bound.
 TARGETS = {
     "lenet_sgd128": ("time", 1.0), "lenet_adam128": ("time", 1.0), "lenet_sgd32": ("time", 1.0),
-    "cnn_sgd128": ("time", 1.0),
+    "cnn_sgd128": ("time", 1.0), "bncnn_adam128": ("time", 1.0), "imdb_conv1d": ("time", 1.0),
     "imdb_simplernn": ("time", 0.5), "imdb_lstm": ("time", 0.5), "imdb_gru": ("time", 0.5),
     "imdb_stacked_lstm": ("time", 0.5), "char_lstm": ("time", 0.5),
     "lenet_predict1": ("throughput", 10.0), "lenet_predict256": ("throughput", 1.0),

@@ -47,6 +47,30 @@ def build(torch, name, length):
         return nn.Sequential(
             nn.Conv2d(1, 32, 3), nn.ReLU(), nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Dropout(0.25),
             nn.Flatten(), nn.Linear(12 * 12 * 64, 128), nn.ReLU(), nn.Dropout(0.25), nn.Linear(128, 10))
+    if name == "bncnn_adam128":
+        def block(inputs, filters):
+            return [nn.Conv2d(inputs, filters, 3, padding=1, bias=False), nn.BatchNorm2d(filters), nn.ReLU()]
+        return nn.Sequential(
+            *block(1, 32), *block(32, 32), nn.MaxPool2d(2), nn.Dropout(0.25),
+            *block(32, 64), *block(64, 64), nn.MaxPool2d(2), nn.Dropout(0.25),
+            nn.Flatten(), nn.Linear(7 * 7 * 64, 256, bias=False), nn.BatchNorm1d(256), nn.ReLU(), nn.Dropout(0.4),
+            nn.Linear(256, 10))
+
+    class TextCNN(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embedding = nn.Embedding(10000, 50)
+            self.dropout = nn.Dropout(0.2)
+            self.conv = nn.Conv1d(50, 250, 3)
+            self.hidden = nn.Linear(250, 250)
+            self.out = nn.Linear(250, 1)
+
+        def forward(self, x):
+            features = torch.relu(self.conv(self.dropout(self.embedding(x)).transpose(1, 2))).amax(dim=2)
+            return self.out(torch.relu(self.dropout(self.hidden(features)))).squeeze(1)
+
+    if name == "imdb_conv1d":
+        return TextCNN()
 
     class Sentiment(nn.Module):
         def __init__(self, cell, units, layers):
@@ -89,10 +113,12 @@ WORKLOADS = {
     "lenet_adam128": ("train", 128, 60_000, None, "adam", "images"),
     "lenet_sgd32": ("train", 32, 60_000, None, "sgd", "images"),
     "cnn_sgd128": ("train", 128, 60_000, None, "sgd", "images"),
+    "bncnn_adam128": ("train", 128, 60_000, None, "adam", "images"),
     "imdb_simplernn": ("train", 64, 25_000, 200, "adam", "reviews"),
     "imdb_lstm": ("train", 64, 25_000, 200, "adam", "reviews"),
     "imdb_gru": ("train", 64, 25_000, 200, "adam", "reviews"),
     "imdb_stacked_lstm": ("train", 64, 25_000, 200, "adam", "reviews"),
+    "imdb_conv1d": ("train", 32, 25_000, 200, "adam", "reviews"),
     "char_lstm": ("train", 64, 10_000, 100, "adam", "characters"),
     "lenet_predict1": ("predict", 1, 10_000, None, None, "images"),
     "lenet_predict256": ("predict", 256, 10_240, None, None, "images"),
