@@ -22,8 +22,12 @@ struct LeNet: ParsableCommand {
     @Option(help: "Save the trained model to this .keras file.") var save: String?
     @Option(name: .customLong("expect-accuracy"), help: "Exit with failure unless the test accuracy is within 0.0002 of this.")
     var expectAccuracy: Float?
+    @Flag(name: .customLong("data-parallel"),
+          help: "Train over the processes of an MPI job (mpirun -np 2 LeNet --data-parallel); --batch-size is the global batch.")
+    var dataParallel = false
 
     func run() throws {
+        if dataParallel { try Distributed.initialize() }
         setRandomSeed(seed)
         var ((xTrain, yTrain), (xTest, yTest)) = try MNIST.loadData()
         xTrain = xTrain / 255.0
@@ -47,9 +51,10 @@ struct LeNet: ParsableCommand {
         modelLeNet.add(Dense(256, activation: .relu))
         modelLeNet.add(Dense(84, activation: .relu))
         modelLeNet.add(Dense(10, activation: .softmax))
-        modelLeNet.summary()
+        if Distributed.rank == 0 { modelLeNet.summary() }
 
-        modelLeNet.compile(loss: .sparseCategoricalCrossentropy, optimizer: optimizer, metrics: [.accuracy])
+        modelLeNet.compile(loss: .sparseCategoricalCrossentropy, optimizer: optimizer, metrics: [.accuracy],
+                           distribution: dataParallel ? .dataParallel : nil)
         try finish(modelLeNet, xTrain, yTrain, xTest, yTest)
     }
 
@@ -62,11 +67,23 @@ struct LeNet: ParsableCommand {
         let start = ContinuousClock.now
         try model.fit(xTrain, yTrain, batchSize: batchSize, epochs: epochs, verbose: verbose, callbacks: callbacks,
                       validationData: (xTest, yTest))
-        let trainSeconds = (ContinuousClock.now - start).components.seconds
+        let trainTime = ContinuousClock.now - start
+        let trainSeconds = trainTime.components.seconds
+        let communication = Distributed.communication, gradients = Distributed.gradientCommunication
         let score = try model.evaluate(xTest, yTest, verbose: 0)
+        guard Distributed.rank == 0 else { return }
         print("Test loss: \(score[0])")
         print("Test accuracy: \(score[1])")
         print("Training time: \(trainSeconds) s for \(epochs) epoch(s)")
+        if dataParallel {
+            // Rank 0's view; "all collectives" adds the step status, the metrics and validation.
+            let steps = Double(Swift.max(1, epochs * ((xTrain.shape[0] + batchSize - 1) / batchSize)))
+            let seconds = Double(trainTime.components.seconds) + Double(trainTime.components.attoseconds) * 1e-18
+            func rounded(_ value: Double, _ digits: Double) -> Double { (value * digits).rounded() / digits }
+            print("Data parallel over \(Distributed.size) process(es): \(rounded(seconds / Double(Swift.max(epochs, 1)), 100)) s per epoch")
+            print("Gradient allreduce per step: \(Int(Double(gradients.bytes) / steps)) bytes, \(rounded(1000 * gradients.seconds / steps, 1000)) ms; "
+                + "all collectives per step: \(rounded(Double(communication.calls) / steps, 10)) calls, \(rounded(1000 * communication.seconds / steps, 1000)) ms")
+        }
         if let save {
             let started = ContinuousClock.now
             try model.save(save)

@@ -123,15 +123,18 @@ extension Model {
         let training = ArrayBatches(x: xTrain, y: yTrain, sampleWeights: weights, batchSize: batchSize, shuffle: shuffle)
         let plan = FitPlan(epochs: epochs, initialEpoch: initialEpoch, verbose: verbose, stepsPerEpoch: stepsPerEpoch,
                            validationSteps: validationSteps, validationFreq: validationFreq)
-        return try runFit(training, validation: validation, settings: settings, plan: plan, callbacks: callbacks)
+        return try endingJobOnLocalFailure(settings, "fit") {
+            try runFit(training, validation: validation, settings: settings, plan: plan, callbacks: callbacks)
+        }
     }
 
     /// The training loop (Keras's `trainer.fit`), over any source of batches.
     func runFit<Source: BatchSource>(_ training: Source, validation: ArrayBatches?, settings: CompiledSettings,
                                      plan: FitPlan, callbacks userCallbacks: [Callback]) throws -> History {
         var batches = EpochIterator(training, stepsPerEpoch: plan.stepsPerEpoch)
-        let callbacks = CallbackList(userCallbacks, addHistory: true, addProgressBar: plan.verbose != 0, model: self,
-                                     params: CallbackParams(verbose: plan.verbose, epochs: plan.epochs, steps: batches.steps))
+        let (userCallbacks, verbose) = try beginDataParallel(settings, callbacks: userCallbacks, verbose: plan.verbose, steps: batches.steps)
+        let callbacks = CallbackList(userCallbacks, addHistory: true, addProgressBar: verbose != 0, model: self,
+                                     params: CallbackParams(verbose: verbose, epochs: plan.epochs, steps: batches.steps))
         stopTraining = false
         resumeEpoch = nil
         try callbacks.onTrainBegin()
@@ -143,7 +146,9 @@ extension Model {
             var metrics = PassMetrics(settings: settings, outputNames: outputNames)
             try batches.runEpoch { step, batch in
                 try callbacks.onTrainBatchBegin(step)
-                metrics.add(try trainStep(batch, settings: settings), batchSize: batch.size, targets: batch.y)
+                if let (result, part) = try trainStepOnPart(batch, settings: settings) {
+                    metrics.add(result, batchSize: part.size, targets: part.y)
+                }
                 try callbacks.onTrainBatchEnd(step, logs: reduced(metrics).logs())
                 return !stopTraining
             }
@@ -167,7 +172,7 @@ extension Model {
 
     /// The metrics of a pass as every process must see them before callbacks read them:
     /// data-parallel training sums `state` across processes here. One process: unchanged.
-    func reduced(_ metrics: PassMetrics) -> PassMetrics { metrics }
+    func reduced(_ metrics: PassMetrics) -> PassMetrics { reducedOverProcesses(metrics) }
 
     /// The weighted total loss and each output's loss, on the tape.
     /// `extra` holds the layers' own losses (regularizers), which join the total as in Keras.
@@ -200,7 +205,7 @@ extension Model {
         let (outputs, extra) = try callCollectingLosses(batch.x, training: true)
         let (total, perOutput) = try losses(outputs, batch.y, sampleWeights: batch.sampleWeights, settings: settings, extra: extra)
         let variables = trainableWeights
-        let grads = try gradients(of: total, wrt: variables)
+        let grads = try reduceGradients(gradients(of: total, wrt: variables), of: variables, settings: settings)
         try withoutGradients { try settings.optimizer.apply(gradients: grads, to: variables) }
         return try stepResult(outputs, loss: total, perOutput: perOutput)
     }
@@ -226,7 +231,9 @@ extension Model {
         try checkData(xb, y, caller: "train_on_batch", settings: settings)
         let weights = try sampleWeightsPerOutput(sampleWeight, samples: xb[0].shape[0], caller: "train_on_batch", settings: settings)
         var metrics = PassMetrics(settings: settings, outputNames: outputNames)
-        metrics.add(try trainStep(Batch(x: xb, y: y, sampleWeights: weights), settings: settings), batchSize: xb[0].shape[0], targets: y)
+        if let (result, part) = try trainStepOnPart(Batch(x: xb, y: y, sampleWeights: weights), settings: settings) {
+            metrics.add(result, batchSize: part.size, targets: part.y)
+        }
         return reduced(metrics).results
     }
 
@@ -247,9 +254,9 @@ extension Model {
         try checkData(xe, y, caller: "evaluate", settings: settings)
         let weights = try sampleWeightsPerOutput(sampleWeight, samples: xe[0].shape[0], caller: "evaluate", settings: settings)
         let source = ArrayBatches(x: xe, y: y, sampleWeights: weights, batchSize: batchSize)
-        let list = CallbackList(callbacks, addProgressBar: verbose != 0, model: self,
+        let list = CallbackList(callbacks, addProgressBar: showsProgress(verbose), model: self,
                                 params: CallbackParams(verbose: verbose, epochs: 1, steps: steps ?? source.batchesPerPass))
-        return try runTest(source, steps: steps, settings: settings, callbacks: list).results
+        return try endingJobOnLocalFailure(settings, "evaluate") { try runTest(source, steps: steps, settings: settings, callbacks: list).results }
     }
 
     /// The evaluation loop (Keras's `trainer.evaluate`); fit runs it for validation with its
@@ -262,7 +269,9 @@ extension Model {
         try withoutGradients {
             try batches.runEpoch { step, batch in
                 try callbacks.onTestBatchBegin(step)
-                metrics.add(try testStep(batch, settings: settings), batchSize: batch.size, targets: batch.y)
+                if let (result, part) = try testStepOnPart(batch, settings: settings) {
+                    metrics.add(result, batchSize: part.size, targets: part.y)
+                }
                 try callbacks.onTestBatchEnd(step, logs: reduced(metrics).logs())
                 return true
             }
@@ -290,6 +299,9 @@ extension Model {
         if let steps { try checkPositive(steps, "steps", caller: "predict") }
         let xp = try adapt(x, caller: "predict")
         try checkFinite(xp, name: "x", caller: "predict")
+        if let outputs = try predictOnParts(xp, steps: steps, {
+            try predict($0, batchSize: batchSize, verbose: showsProgress(verbose) ? verbose : 0, callbacks: callbacks)
+        }) { return outputs }
         var batches = EpochIterator(ArrayBatches(x: xp, batchSize: batchSize), stepsPerEpoch: steps)
         let list = CallbackList(callbacks, addProgressBar: verbose != 0, model: self,
                                 params: CallbackParams(verbose: verbose, epochs: 1, steps: batches.steps))
