@@ -33,7 +33,7 @@ setRandomSeed(options.seed)
 
 let maxlen = 40
 let ((trainTexts, yTrain), (testTexts, yTest)) = try SentencePolarity.loadData()
-let tokenizer = Tokenizer(numWords: options.vocabulary, oovToken: "<OOV>")
+let tokenizer = try Tokenizer(numWords: options.vocabulary, oovToken: "<OOV>")
 tokenizer.fitOnTexts(trainTexts)
 let xTrain = try padSequences(tokenizer.textsToSequences(trainTexts), maxlen: maxlen)
 let xTest = try padSequences(tokenizer.textsToSequences(testTexts), maxlen: maxlen)

@@ -87,7 +87,7 @@ struct Polarity: ParsableCommand {
         setRandomSeed(seed)
         let vocabularySize = vocabulary, maxlen = 40
         let ((trainTexts, yTrain), (testTexts, yTest)) = try SentencePolarity.loadData()
-        let tokenizer = Tokenizer(numWords: vocabularySize, oovToken: "<OOV>")
+        let tokenizer = try Tokenizer(numWords: vocabularySize, oovToken: "<OOV>")
         tokenizer.fitOnTexts(trainTexts)
         let xTrain = try padSequences(tokenizer.textsToSequences(trainTexts), maxlen: maxlen)
         let xTest = try padSequences(tokenizer.textsToSequences(testTexts), maxlen: maxlen)

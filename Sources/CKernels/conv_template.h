@@ -103,7 +103,8 @@ static void conv_kernel(int kc, const float *base, const long *row_offset, const
 // Offsets in an image of each kernel tap (i, j, ch), in the weights' row order; a dilated
 // kernel's taps lie dh rows and dw columns apart.
 static long *tap_offsets(int kh, int kw, int c, int w, int dh, int dw) {
-    long *offsets = malloc(sizeof(long) * kh * kw * c);
+    long *offsets = malloc(sizeof(long) * (size_t)kh * kw * c);
+    if (offsets == NULL) return NULL;
     long *o = offsets;
     for (int i = 0; i < kh; i++)
         for (int j = 0; j < kw; j++)
@@ -113,7 +114,8 @@ static long *tap_offsets(int kh, int kw, int c, int w, int dh, int dw) {
 
 // Offsets in an image of each output pixel's window origin, in output order.
 static long *pixel_offsets(int oh, int ow, int c, int w, int sh, int sw) {
-    long *offsets = malloc(sizeof(long) * oh * ow);
+    long *offsets = malloc(sizeof(long) * (size_t)oh * ow);
+    if (offsets == NULL) return NULL;
     long *o = offsets;
     for (int y = 0; y < oh; y++)
         for (int x = 0; x < ow; x++) *o++ = ((long)y * sh * w + (long)x * sw) * c;
@@ -147,29 +149,41 @@ static void image_gemm(const float *image, const long *row_at, int row_count, co
     }
 }
 
-void SK_NAME(conv2d_forward)(const float *in, int images, int h, int w, int c, const float *weights, int kh,
+int SK_NAME(conv2d_forward)(const float *in, int images, int h, int w, int c, const float *weights, int kh,
                              int kw, int f_count, int sh, int sw, int dh, int dw, int oh, int ow, float beta,
                              bool relu, float *out) {
     int taps = kh * kw * c, pixels = oh * ow;
     long *taps_at = tap_offsets(kh, kw, c, w, dh, dw);
     long *pixels_at = pixel_offsets(oh, ow, c, w, sh, sw);
+    if (taps_at == NULL || pixels_at == NULL) {
+        free(taps_at);
+        free(pixels_at);
+        return -1;
+    }
     // Rows are output pixels, the sum runs over kernel taps.
     for (int n = 0; n < images; n++)
         image_gemm(in + (long)n * h * w * c, pixels_at, pixels, taps_at, taps, weights, f_count,
                    out + (long)n * pixels * f_count, beta, relu);
     free(taps_at);
     free(pixels_at);
+    return 0;
 }
 
-void SK_NAME(conv2d_kernel_grad)(const float *in, int images, int h, int w, int c, const float *dy, int kh,
+int SK_NAME(conv2d_kernel_grad)(const float *in, int images, int h, int w, int c, const float *dy, int kh,
                                  int kw, int f_count, int sh, int sw, int dh, int dw, int oh, int ow, float *dk) {
     int taps = kh * kw * c, pixels = oh * ow;
     long *taps_at = tap_offsets(kh, kw, c, w, dh, dw);
     long *pixels_at = pixel_offsets(oh, ow, c, w, sh, sw);
+    if (taps_at == NULL || pixels_at == NULL) {
+        free(taps_at);
+        free(pixels_at);
+        return -1;
+    }
     // Rows are kernel taps, the sum runs over output pixels; images accumulate into dw.
     for (int n = 0; n < images; n++)
         image_gemm(in + (long)n * h * w * c, taps_at, taps, pixels_at, pixels, dy + (long)n * pixels * f_count,
                    f_count, dk, 1.0f, 0);
     free(taps_at);
     free(pixels_at);
+    return 0;
 }

@@ -66,10 +66,14 @@ const char *sk_kernel_path_name(sk_kernel_path p) {
         else call_avx2;                                                                          \
     } while (0)
 
-void sk_sgemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float *a, int lda,
-              const float *b, int ldb, float beta, float *c, int ldc) {
-    DISPATCH(sgemm_avx512(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc),
-             sgemm_avx2(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc));
+// The entry points that allocate return 0, or -1 when memory could not be had (nothing written).
+#define DISPATCH_STATUS(call_avx512, call_avx2) \
+    return sk_kernel_path_in_use() == SK_PATH_AVX512 ? call_avx512 : call_avx2
+
+int sk_sgemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float *a, int lda,
+             const float *b, int ldb, float beta, float *c, int ldc) {
+    DISPATCH_STATUS(sgemm_avx512(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc),
+                    sgemm_avx2(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc));
 }
 
 int sk_gemm_row_block(void) {
@@ -80,16 +84,16 @@ int sk_gemm_row_block(void) {
     }
 }
 
-void sk_conv2d_forward(const float *in, int images, int h, int w, int c, const float *weights, int kh, int kw,
-                       int f_count, int sh, int sw, int dh, int dw, int oh, int ow, float beta, bool relu, float *out) {
-    DISPATCH(conv2d_forward_avx512(in, images, h, w, c, weights, kh, kw, f_count, sh, sw, dh, dw, oh, ow, beta, relu, out),
-             conv2d_forward_avx2(in, images, h, w, c, weights, kh, kw, f_count, sh, sw, dh, dw, oh, ow, beta, relu, out));
+int sk_conv2d_forward(const float *in, int images, int h, int w, int c, const float *weights, int kh, int kw,
+                      int f_count, int sh, int sw, int dh, int dw, int oh, int ow, float beta, bool relu, float *out) {
+    DISPATCH_STATUS(conv2d_forward_avx512(in, images, h, w, c, weights, kh, kw, f_count, sh, sw, dh, dw, oh, ow, beta, relu, out),
+                    conv2d_forward_avx2(in, images, h, w, c, weights, kh, kw, f_count, sh, sw, dh, dw, oh, ow, beta, relu, out));
 }
 
-void sk_conv2d_kernel_grad(const float *in, int images, int h, int w, int c, const float *dy, int kh, int kw,
-                           int f_count, int sh, int sw, int dh, int dw, int oh, int ow, float *dk) {
-    DISPATCH(conv2d_kernel_grad_avx512(in, images, h, w, c, dy, kh, kw, f_count, sh, sw, dh, dw, oh, ow, dk),
-             conv2d_kernel_grad_avx2(in, images, h, w, c, dy, kh, kw, f_count, sh, sw, dh, dw, oh, ow, dk));
+int sk_conv2d_kernel_grad(const float *in, int images, int h, int w, int c, const float *dy, int kh, int kw,
+                          int f_count, int sh, int sw, int dh, int dw, int oh, int ow, float *dk) {
+    DISPATCH_STATUS(conv2d_kernel_grad_avx512(in, images, h, w, c, dy, kh, kw, f_count, sh, sw, dh, dw, oh, ow, dk),
+                    conv2d_kernel_grad_avx2(in, images, h, w, c, dy, kh, kw, f_count, sh, sw, dh, dw, oh, ow, dk));
 }
 
 void sk_sigmoid(float *values, int count) { DISPATCH(sigmoid_avx512(values, count), sigmoid_avx2(values, count)); }

@@ -27,14 +27,34 @@ static void find_gemm_blocking(void) { gemm_blocking = sk_blocking_for(MR, NR); 
 
 int SK_NAME(gemm_row_block)(void) { return MR; }
 
-// Per-thread packing buffers, allocated at full size on a thread's first GEMM and kept for
-// the thread's lifetime.
-static _Thread_local float *packed_a = NULL;
-static _Thread_local float *packed_b = NULL;
+// Per-thread packing buffers, allocated at full size on a thread's first GEMM, kept while
+// the thread lives and freed when it ends (the destructor of a thread-specific key).
+typedef struct {
+    float *a, *b;
+} packing_buffers;
+static _Thread_local packing_buffers packing = {NULL, NULL};
+static pthread_key_t packing_key;
+static pthread_once_t packing_key_once = PTHREAD_ONCE_INIT;
 
-static float *packing_buffer(float **buffer, size_t count) {
-    if (*buffer == NULL) *buffer = aligned_alloc(64, (count * sizeof(float) + 63) & ~(size_t)63);
-    return *buffer;
+static void free_packing(void *buffers) {
+    packing_buffers *p = buffers;
+    free(p->a);
+    free(p->b);
+    p->a = p->b = NULL;
+}
+
+static void make_packing_key(void) { pthread_key_create(&packing_key, free_packing); }
+
+static float *aligned_floats(size_t count) { return aligned_alloc(64, (count * sizeof(float) + 63) & ~(size_t)63); }
+
+// Whether this thread has both buffers (false when memory cannot be had).
+static bool packing_ready(size_t a_count, size_t b_count) {
+    if (packing.a && packing.b) return true;
+    pthread_once(&packing_key_once, make_packing_key);
+    if (!packing.a) packing.a = aligned_floats(a_count);
+    if (!packing.b) packing.b = aligned_floats(b_count);
+    if (packing.a || packing.b) pthread_setspecific(packing_key, &packing);
+    return packing.a && packing.b;
 }
 
 // Packs rows [i0, i0+mc) x columns [p0, p0+kc) of op(A) as strips of MR rows:
@@ -179,12 +199,12 @@ __attribute__((noinline)) static void row_kernel(int kc, const float *ap, long k
     else STORE_TILE(acc, 1, c, 0, 1, cols, alpha, beta, 0);
 }
 
-void SK_NAME(sgemm)(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float *a, int lda,
-                    const float *b, int ldb, float beta, float *c, int ldc) {
+int SK_NAME(sgemm)(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float *a, int lda,
+                   const float *b, int ldb, float beta, float *c, int ldc) {
     pthread_once(&gemm_blocking_once, find_gemm_blocking);
     const int KC = gemm_blocking.kc, MC = gemm_blocking.mc, NC = gemm_blocking.nc;
-    float *pa = packing_buffer(&packed_a, (size_t)MC * KC);
-    float *pb = packing_buffer(&packed_b, (size_t)KC * NC);
+    if (!packing_ready((size_t)MC * KC, (size_t)KC * NC)) return -1;
+    float *pa = packing.a, *pb = packing.b;
     // K in blocks as even as the granule allows (k = 193 with KC = 96 is 72 + 72 + 49, not
     // 96 + 96 + 1); the split depends on k alone, so every thread count sums alike.
     const int k_block = sk_even_block(k, KC, 8);
@@ -234,4 +254,5 @@ void SK_NAME(sgemm)(bool trans_a, bool trans_b, int m, int n, int k, float alpha
             }
         }
     }
+    return 0;
 }

@@ -19,12 +19,12 @@ sk_blocking sk_blocking_for(int mr, int nr);
 int sk_even_block(int k, int block, int granule);
 
 #define SK_DECLARE_KERNELS(isa)                                                                   \
-    void sgemm_##isa(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float *a, \
-                     int lda, const float *b, int ldb, float beta, float *c, int ldc);           \
-    void conv2d_forward_##isa(const float *in, int images, int h, int w, int c, const float *weights, \
+    int sgemm_##isa(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float *a, \
+                    int lda, const float *b, int ldb, float beta, float *c, int ldc);            \
+    int conv2d_forward_##isa(const float *in, int images, int h, int w, int c, const float *weights, \
                               int kh, int kw, int f_count, int sh, int sw, int dh, int dw, int oh, int ow, \
                               float beta, bool relu, float *out);                                 \
-    void conv2d_kernel_grad_##isa(const float *in, int images, int h, int w, int c, const float *dy, \
+    int conv2d_kernel_grad_##isa(const float *in, int images, int h, int w, int c, const float *dy, \
                                   int kh, int kw, int f_count, int sh, int sw, int dh, int dw, int oh, int ow, \
                                   float *dk);                                                     \
     void sigmoid_##isa(float *values, int count);                                                 \

@@ -1,3 +1,5 @@
+import CZlib
+import Foundation
 import Testing
 @testable import SwiftKeras
 
@@ -93,5 +95,20 @@ import Testing
         }
         #expect(model.summaryText(lineLength: 3) == model.summaryText(lineLength: 0))
         #expect(model.summaryText(lineLength: .max).count < 200_000)
+    }
+
+    // MARK: Gzip files that inflate without bound
+
+    @Test func gzipInflationIsCapped() throws {
+        let path = NSTemporaryDirectory() + "swiftkeras-bomb-\(UInt64.random(in: 0...UInt64.max)).gz"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        // 64 MiB of zeros compress to about 64 KiB.
+        let file = try #require(gzopen(path, "wb9"))
+        let zeros = [UInt8](repeating: 0, count: 1 << 20)
+        for _ in 0..<64 { _ = zeros.withUnsafeBytes { gzwrite(file, $0.baseAddress, UInt32($0.count)) } }
+        #expect(gzclose(file) == Z_OK)
+        let text = message { _ = try readPossiblyGzippedFile(path, maximumBytes: 1 << 24) }
+        #expect(text.contains(path) && text.contains("more than 16777216 bytes"), "\(text)")
+        #expect(try readPossiblyGzippedFile(path, maximumBytes: 1 << 26).count == 1 << 26)
     }
 }

@@ -57,8 +57,8 @@ import Testing
 
     // MARK: Tokenizer
 
-    @Test func tokenizerRanksByCountThenFirstAppearance() {
-        let tokenizer = Tokenizer()
+    @Test func tokenizerRanksByCountThenFirstAppearance() throws {
+        let tokenizer = try Tokenizer()
         tokenizer.fitOnTexts(["The cat sat.", "The dog, the CAT!", "a bird"])
         #expect(tokenizer.wordIndex == ["the": 1, "cat": 2, "sat": 3, "dog": 4, "a": 5, "bird": 6])
         #expect(tokenizer.indexWord == [1: "the", 2: "cat", 3: "sat", 4: "dog", 5: "a", 6: "bird"])
@@ -72,26 +72,26 @@ import Testing
         #expect(tokenizer.wordIndex["bird"] == 2 && tokenizer.wordIndex["cat"] == 3)
     }
 
-    @Test func tokenizerNumWordsAndOOV() {
+    @Test func tokenizerNumWordsAndOOV() throws {
         let texts = ["The cat sat.", "The dog, the CAT!", "a bird"]
-        let limited = Tokenizer(numWords: 3)
+        let limited = try Tokenizer(numWords: 3)
         limited.fitOnTexts(texts)
         #expect(limited.wordIndex.count == 6)  // the index keeps every word
         #expect(limited.textsToSequences(["the cat sat on a dog"]) == [[1, 2]])
         #expect(limited.sequencesToTexts([[1, 2, 3, 4]]) == ["the cat"])
 
-        let oov = Tokenizer(numWords: 4, oovToken: "<OOV>")
+        let oov = try Tokenizer(numWords: 4, oovToken: "<OOV>")
         oov.fitOnTexts(texts)
         #expect(oov.wordIndex["<OOV>"] == 1 && oov.wordIndex["the"] == 2 && oov.wordIndex["bird"] == 7)
         #expect(oov.textsToSequences(["the cat sat on a dog"]) == [[2, 3, 1, 1, 1, 1]])
         #expect(oov.sequencesToTexts([[2, 3, 4, 99]]) == ["the cat <OOV> <OOV>"])
     }
 
-    @Test func tokenizerFiltersLowerAndSplit() {
-        let tokenizer = Tokenizer(filters: ".", lower: false, split: "||")
+    @Test func tokenizerFiltersLowerAndSplit() throws {
+        let tokenizer = try Tokenizer(filters: ".", lower: false, split: "||")
         tokenizer.fitOnTexts(["A||b.c||||A d"])
         #expect(tokenizer.wordIndex == ["A": 1, "b": 2, "c": 3, "A d": 4])
-        #expect(Tokenizer().words("Don't stop,me-now\tÉTÉ\n") == ["don't", "stop", "me", "now", "été"])
+        #expect(try Tokenizer().words("Don't stop,me-now\tÉTÉ\n") == ["don't", "stop", "me", "now", "été"])
     }
 
     @Test func padSequencesAndTokenizerMatchKeras() throws {
@@ -112,7 +112,7 @@ import Testing
         for item in try #require(fixtures["tokenizer"] as? [[String: Any]]) {
             let name = try #require(item["name"] as? String)
             let args = try #require(item["args"] as? [String: Any])
-            let tokenizer = Tokenizer(numWords: args["num_words"] as? Int, oovToken: args["oov_token"] as? String)
+            let tokenizer = try Tokenizer(numWords: args["num_words"] as? Int, oovToken: args["oov_token"] as? String)
             tokenizer.fitOnTexts(try #require(item["fit_texts"] as? [String]))
             let pairs = try #require(item["word_index"] as? [[Any]])
             let wordIndex = Dictionary(uniqueKeysWithValues: pairs.map { ($0[0] as! String, $0[1] as! Int) })

@@ -64,9 +64,10 @@ sk_cache_sizes sk_caches(void);
 /// Row-major single-precision GEMM: C = alpha * op(A) * op(B) + beta * C, op(A) m x k,
 /// op(B) k x n. Each element's sum runs in an order fixed by k (and the CPU's caches): a
 /// split of C over threads at multiples of sk_gemm_row_block() rows, or at any column, gives
-/// the same bits.
-void sk_sgemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float *a, int lda,
-              const float *b, int ldb, float beta, float *c, int ldc);
+/// the same bits. Returns 0, or -1 (C untouched) when the thread's packing buffers cannot
+/// be allocated; they are freed when the thread ends.
+int sk_sgemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float *a, int lda,
+             const float *b, int ldb, float beta, float *c, int ldc);
 
 /// The micro-kernel's rows (8 with AVX-512, 6 with AVX2).
 int sk_gemm_row_block(void);
@@ -76,13 +77,16 @@ int sk_gemm_row_block(void);
 ///     in[n, y*sh+i*dh, x*sw+j*dw, ch] * weights[((i*kw + j)*c + ch)*f_count + f],
 /// then max(·, 0) if `relu`, for y < oh, x < ow (dh, dw: the dilations, 1 for a plain
 /// convolution). `in` is (images, h, w, c) and already padded: every window is inside.
-void sk_conv2d_forward(const float *in, int images, int h, int w, int c, const float *weights, int kh, int kw,
-                       int f_count, int sh, int sw, int dh, int dw, int oh, int ow, float beta, bool relu, float *out);
+/// kh * kw * c and oh * ow must fit in an int. Returns 0, or -1 (out untouched) when its
+/// offset tables cannot be allocated.
+int sk_conv2d_forward(const float *in, int images, int h, int w, int c, const float *weights, int kh, int kw,
+                      int f_count, int sh, int sw, int dh, int dw, int oh, int ow, float beta, bool relu, float *out);
 
 /// The kernel gradient of that convolution, added into `dk` ((kh*kw*c) x f_count):
 /// dk[(i,j,ch), f] += sum over (n,y,x) of in[n, y*sh+i*dh, x*sw+j*dw, ch] * dy[n,y,x,f].
-void sk_conv2d_kernel_grad(const float *in, int images, int h, int w, int c, const float *dy, int kh, int kw,
-                           int f_count, int sh, int sw, int dh, int dw, int oh, int ow, float *dk);
+/// Returns 0, or -1 (dk untouched) as sk_conv2d_forward.
+int sk_conv2d_kernel_grad(const float *in, int images, int h, int w, int c, const float *dy, int kh, int kw,
+                          int f_count, int sh, int sw, int dh, int dw, int oh, int ow, float *dk);
 
 /// In place: values[i] = 1 / (1 + exp(-values[i])); the same bits as fastSigmoid in
 /// SwiftKerasEngine.

@@ -47,14 +47,16 @@ open class MonitorCallback: Callback {
         }
     }
 
-    /// Losses fall and the compiled accuracies rise; Keras cannot tell for other names.
+    /// Losses fall; a compiled metric goes its direction (accuracies up, errors down); Keras
+    /// cannot tell for other names.
     private func autoDirection() throws -> Bool {
         let name = monitor.hasPrefix("val_") ? String(monitor.dropFirst(4)) : monitor
         if name == "loss" || name.hasSuffix("_loss") { return true }
         if let model, let settings = model.compiled {
             let prefixes = settings.losses.count > 1 ? model.outputNames.map { $0 + "_" } : [""]
-            let names = settings.metrics.enumerated().flatMap { o, metrics in metrics.map { prefixes[o] + $0.name } }
-            if names.contains(name) { return false }
+            for (o, metrics) in settings.metrics.enumerated() {
+                if let direction = metrics.first(where: { prefixes[o] + $0.name == name })?.direction { return direction == .down }
+            }
         }
         throw KerasError.invalidArgument(
             "\(callbackName) callback received monitor=\(monitor), but SwiftKeras cannot tell whether that metric should be maximized or minimized. Pass mode: .max to monitor the highest value, or mode: .min for the lowest.")

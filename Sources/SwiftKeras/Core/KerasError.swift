@@ -13,6 +13,9 @@ public enum KerasError: Error, CustomStringConvertible, Equatable {
     case fileError(path: String, message: String)
     /// The model was used before it could be (not compiled, not built).
     case notReady(String)
+    /// Memory for a tensor could not be allocated (Keras's ResourceExhaustedError): `what`
+    /// names the layer and weight, or the call, and `bytes` the size asked for.
+    case resourceExhausted(what: String, bytes: Int)
 
     public var description: String {
         switch self {
@@ -22,6 +25,8 @@ public enum KerasError: Error, CustomStringConvertible, Equatable {
         case let .invalidData(message): return message
         case let .fileError(path, message): return "\(path): \(message)"
         case let .notReady(message): return message
+        case let .resourceExhausted(what, bytes):
+            return "Resource exhausted: OOM when allocating a tensor for \(what): \(bytes) bytes could not be allocated"
         }
     }
 }

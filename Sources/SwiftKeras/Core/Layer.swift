@@ -120,10 +120,21 @@ open class Layer {
 
     /// Calls the layer on a batch, building it on first use.
     public func callAsFunction(_ input: Tensor, mask: Tensor? = nil, training: Bool = false) throws -> Tensor {
+        try checkHasBatchAxis(input.shape)
         try buildIfNeeded(inputShape: Array(input.shape.dropFirst()))
         let output = try call(input, mask: mask, training: training)
         try addActivityLoss(output)
         return output
+    }
+
+    /// Throws for a scalar (rank 0): a layer's input has a batch axis first, which layers
+    /// read as `shape[0]`. The layer's own rank requirement is named where it has one, as Keras does.
+    func checkHasBatchAxis(_ shape: [Int]) throws {
+        guard shape.isEmpty else { return }
+        let spec = inputSpec()
+        let required = spec.ndim.map { "ndim=\($0)" } ?? "min_ndim=\(Swift.max(spec.minNdim ?? 1, 1))"
+        throw KerasError.incompatibleInput(
+            layer: name, message: "expected \(required) (a batch axis first), found ndim=0. Full shape received: ()")
     }
 
     /// Creates a weight with a Keras name ("kernel", "bias") and initializer, and optionally
@@ -137,15 +148,15 @@ open class Layer {
             throw KerasError.invalidArgument(
                 "Layer \"\(name)\": shapes used to initialize variables must be fully-defined (no None dimensions). Received: shape=\(shapeString(shape.map { $0 < 0 ? nil : $0 })) for variable path='\(name)/\(weightName)'")
         }
+        let count: Int
         do {
-            let count = try Tensor.elementCount(of: shape, op: "\(name)/\(weightName)")
-            try LoadingBudget.charge(count, for: "\(name)/\(weightName)")
-        } catch let error as SavingError {
-            throw error
+            count = try Tensor.elementCount(of: shape, op: "\(name)/\(weightName)")
         } catch {
             throw KerasError.invalidArgument(
                 "Layer \"\(name)\": weight \"\(weightName)\" of shape \(shapeString(shape)) is too large: more than \(Tensor.maximumElementCount) elements")
         }
+        try LoadingBudget.charge(count, for: "\(name)/\(weightName)")
+        try checkAllocation(shape, for: "layer \"\(name)\", weight \"\(weightName)\"")
         var rng = GlobalRandom.makeGenerator()
         let variable = Variable(try initializer.make(shape, using: &rng), name: "\(name)/\(weightName)",
                                 trainable: trainable && self.trainable)

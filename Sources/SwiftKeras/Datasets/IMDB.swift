@@ -43,6 +43,10 @@ public enum IMDB {
                 throw KerasError.invalidArgument("imdb.load_data: \(name) must be positive, received \(value)")
             }
         }
+        // Ranks are Int32: any index_from up to this keeps rank + index_from within Int.
+        guard indexFrom <= Int.max - Int(Int32.max) else {
+            throw KerasError.invalidArgument("imdb.load_data: index_from must be at most \(Int.max - Int(Int32.max)), received \(indexFrom)")
+        }
         let corpus = try Corpus(path: path(directory))
         func id(_ rank: Int32) -> Int { rank == 0 ? oovChar : Int(rank) + indexFrom }
 

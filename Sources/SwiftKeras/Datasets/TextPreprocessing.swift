@@ -17,6 +17,7 @@ public func padSequences(_ sequences: [[Int]], maxlen: Int? = nil, padding: Padd
         throw KerasError.invalidArgument("pad_sequences: maxlen must be positive, received \(maxlen)")
     }
     let width = maxlen ?? sequences.map(\.count).max() ?? 0
+    try checkAllocation([sequences.count, width], for: "pad_sequences (maxlen=\(width))")
     let out = Tensor(repeating: value, shape: [sequences.count, width])
     let p = out.storage.pointer
     for (row, sequence) in sequences.enumerated() {
@@ -60,8 +61,10 @@ public final class Tokenizer {
     private let filterScalars: Set<Unicode.Scalar>
 
     public init(numWords: Int? = nil, filters: String = Tokenizer.defaultFilters, lower: Bool = true,
-                split: String = " ", oovToken: String? = nil) {
-        precondition(!split.isEmpty, "Tokenizer: split must not be empty (Python's str.split rejects it too)")
+                split: String = " ", oovToken: String? = nil) throws {
+        guard !split.isEmpty else {
+            throw KerasError.invalidArgument("Tokenizer: split must not be empty (Python's str.split rejects an empty separator too)")
+        }
         self.numWords = numWords
         self.filters = filters
         self.lower = lower

@@ -124,16 +124,20 @@ extension Model {
         return (try testStep(part, settings: settings), part)
     }
 
-    /// The metrics of a pass summed over the processes (unchanged for one process).
-    func reducedOverProcesses(_ metrics: PassMetrics) -> PassMetrics {
-        guard compiled?.dataParallel != nil, Distributed.size > 1 else { return metrics }
-        var result = metrics
+    /// The logs and results of a pass so far, summed over the processes (this process's
+    /// alone for one process). The metrics are objects shared by every copy of `metrics`:
+    /// they take the sums for the snapshot, then their own state back.
+    func reducedOverProcesses(_ metrics: PassMetrics) -> PassSnapshot {
+        guard compiled?.dataParallel != nil, Distributed.size > 1 else { return PassSnapshot(metrics) }
+        var pass = metrics
+        let local = metrics.state
         do {
-            result.state = try Distributed.allreduceSum(metrics.state, what: "losses and metrics")
+            pass.state = try Distributed.allreduceSum(local, what: "losses and metrics")
         } catch {
             Distributed.abort("\(error)")
         }
-        return result
+        defer { pass.state = local }
+        return PassSnapshot(pass)
     }
 
     /// predict() spread over the processes: each predicts a contiguous part of the rows, in
@@ -168,6 +172,26 @@ extension Model {
             let rowCount = values.count / Swift.max(1, rowShape.reduce(1, *))
             return try Tensor(values, shape: [rowCount] + rowShape)
         }
+    }
+}
+
+/// The logs and results of a pass at one moment (`Model.reduced`): what callbacks, fit's
+/// validation and evaluate read.
+struct PassSnapshot {
+    private let entries: Logs
+    let results: [Float]
+
+    init(_ metrics: PassMetrics) {
+        entries = metrics.logs()
+        results = metrics.results
+    }
+
+    /// Logs in Keras's order, each name after `prefix` ("val_").
+    func logs(prefix: String = "") -> Logs {
+        guard !prefix.isEmpty else { return entries }
+        var logs = Logs()
+        for (key, value) in zip(entries.keys, entries.values) { logs[prefix + key] = value }
+        return logs.sortedByKey()
     }
 }
 
@@ -223,11 +247,8 @@ final class DataParallelTrainer: @unchecked Sendable {
     func synchronize(_ model: Model, optimizer: Optimizer) throws {
         // Slots are made before the first step, as that step would make them, so that
         // every process holds the same set to receive rank 0's.
-        for variable in model.trainableWeights where optimizer.slots[ObjectIdentifier(variable)] == nil {
-            optimizer.slots[ObjectIdentifier(variable)] = optimizer.freshSlots(variable)
-        }
         let tensors = withoutGradients { model.weights.map(\.value) }
-            + model.trainableWeights.flatMap { optimizer.slots[ObjectIdentifier($0)]! }
+            + model.trainableWeights.flatMap { optimizer.slots(for: $0) }
         let weights = model.weights
         for (index, tensor) in tensors.enumerated() {
             if index < weights.count {

@@ -2,7 +2,11 @@
 /// a list of tensors, concrete or symbolic: `Concatenate()([x, y])`.
 public class MergeLayer: Layer {
     /// The combination itself, on concrete tensors.
-    func merge(_ inputs: [Tensor]) throws -> Tensor { fatalError("subclasses implement merge") }
+    /// The base class merges nothing: each merge layer overrides this.
+    func merge(_ inputs: [Tensor]) throws -> Tensor {
+        throw KerasError.invalidArgument(
+            "Layer \"\(name)\": MergeLayer is the base class of the merge layers and cannot merge; use a subclass (Add, Concatenate, Multiply, ...)")
+    }
 
     /// The per-sample output shape for the per-sample input shapes.
     func mergedShape(_ shapes: [[Int]]) throws -> [Int] {
@@ -30,6 +34,7 @@ public class MergeLayer: Layer {
 
     /// Calls the layer on concrete tensors.
     public func callAsFunction(_ inputs: [Tensor]) throws -> Tensor {
+        for input in inputs { try checkHasBatchAxis(input.shape) }
         _ = try mergedShape(inputs.map { Array($0.shape.dropFirst()) })
         try buildIfNeeded(inputShapes: inputs.map { Array($0.shape.dropFirst()) })
         return try merge(inputs)

@@ -3,8 +3,8 @@ struct CompiledSettings {
     let losses: [Loss]
     let lossWeights: [Float]
     let optimizer: Optimizer
-    /// Per output: the metrics as named in compile() and the accuracy each resolved to.
-    let metrics: [[(name: String, kind: Metric.Kind)]]
+    /// Per output: the metrics given to compile(), with their (unique) log names.
+    let metrics: [[Metric]]
     /// How compile() was called, which a saved compile config repeats: one loss for all
     /// outputs or a list, loss weights given or not, metrics per output or shared.
     var sharedLoss = true, lossWeightsGiven = false, metricsPerOutput = false
@@ -261,9 +261,7 @@ open class Model {
                 throw KerasError.invalidArgument(
                     "compile: model \"\(name)\" has \(outputs) output(s) but metrics were given for \(perOutputMetrics.count)")
             }
-            let resolved = try perOutput.enumerated().map { o, loss in
-                try (perOutputMetrics?[o] ?? metrics).map { metric in (name: metric.name, kind: try metric.resolved(for: loss)) }
-            }
+            let resolved = try compiledMetrics(perOutput.indices.map { perOutputMetrics?[$0] ?? metrics })
             compiled = CompiledSettings(losses: perOutput, lossWeights: weights, optimizer: optimizer, metrics: resolved,
                                         sharedLoss: sharedLoss, lossWeightsGiven: lossWeights != nil,
                                         metricsPerOutput: perOutputMetrics != nil)

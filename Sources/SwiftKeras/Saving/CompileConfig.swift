@@ -4,12 +4,12 @@
 func compileConfig(_ settings: CompiledSettings) -> ConfigObject {
     let losses: ConfigValue = settings.sharedLoss ? lossConfig(settings.losses[0]) : .array(settings.losses.map(lossConfig))
     let weights: ConfigValue = settings.lossWeightsGiven ? .array(settings.lossWeights.map { .float($0) }) : nil
-    let names = settings.metrics.map { $0.map(\.name) }
+    let listed = settings.metrics.map { $0.map(\.serialized) }
     let metrics: ConfigValue
     if settings.metricsPerOutput {
-        metrics = .array(names.map { .array($0.map { .string($0) }) })
-    } else if let first = names.first, !first.isEmpty {
-        metrics = .array(first.map { .string($0) })
+        metrics = .array(listed.map { .array($0) })
+    } else if let first = listed.first, !first.isEmpty {
+        metrics = .array(first)
     } else {
         metrics = nil
     }
@@ -35,15 +35,16 @@ private func lossFromConfig(_ value: ConfigValue) throws -> Loss {
     }
 }
 
-private func metricNames(_ value: ConfigValue, what: String) throws -> [Metric] {
+private func metricList(_ value: ConfigValue, what: String) throws -> [Metric] {
     guard let items = value.arrayValue else { throw SavingError("compile_config: \(what) must be a list of names, found \(value.excerpt)") }
     return try items.map { item in
-        // Keras writes a metric given as an object in its serialized form.
-        let name = item.stringValue ?? item.objectValue?["config"]?.objectValue?["name"]?.stringValue
-        guard let name, Metric(stringLiteral: name).kind != nil else {
-            throw SavingError("compile_config: unsupported metric \(item.excerpt)")
+        do {
+            return try metricFromConfig(item)
+        } catch let error as SavingError {
+            throw SavingError("compile_config: \(error.message)")
+        } catch {
+            throw SavingError("compile_config: unsupported metric \(item.excerpt): \(error)")
         }
-        return Metric(stringLiteral: name)
     }
 }
 
@@ -79,9 +80,9 @@ func compileFromConfig(_ model: Model, _ config: ConfigObject) throws {
     var metrics: [Metric] = []
     if let value = config["metrics"], !value.isNull {
         if let items = value.arrayValue, items.contains(where: { $0.arrayValue != nil }) {
-            perOutput = try items.map { try metricNames($0, what: "metrics per output") }
+            perOutput = try items.map { try metricList($0, what: "metrics per output") }
         } else {
-            metrics = try metricNames(value, what: "metrics")
+            metrics = try metricList(value, what: "metrics")
         }
     }
     if shared && lossWeights == nil && perOutput == nil {

@@ -90,7 +90,7 @@ public enum FuzzTargets {
     /// Arbitrary bytes as text (lines) through the tokenizer: fit, to sequences and back.
     public static func tokenizerText(_ bytes: [UInt8]) {
         let texts = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        let tokenizer = Tokenizer(numWords: 20, oovToken: "<oov>")
+        guard let tokenizer = try? Tokenizer(numWords: 20, oovToken: "<oov>") else { return }
         tokenizer.fitOnTexts(texts)
         _ = tokenizer.sequencesToTexts(tokenizer.textsToSequences(texts))
     }

@@ -155,17 +155,8 @@ extension Optimizer {
     var stateParameterCount: Int? {
         guard iterations > 0 || !slots.isEmpty else { return nil }
         let kept = kerasSlotGroups.joined().count
-        let slotValues = slots.values.reduce(0) { total, state in total + kept * (state.first?.count ?? 0) }
+        let slotValues = slots.values.reduce(0) { total, state in total + kept * (state.tensors.first?.count ?? 0) }
         return 1 + (learningRateSchedule == nil ? 1 : 0) + slotValues + scalarState.count
-    }
-
-    /// A variable's slots, created as the first update would create them.
-    func slots(for variable: Variable) -> [Tensor] {
-        let id = ObjectIdentifier(variable)
-        if let existing = slots[id] { return existing }
-        let fresh = freshSlots(variable)
-        slots[id] = fresh
-        return fresh
     }
 
     /// The optimizer's state for `variables` (the model's trainable weights) in Keras's

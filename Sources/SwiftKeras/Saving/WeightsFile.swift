@@ -132,7 +132,7 @@ func writeState(_ objects: [SavedObject], to file: HDF5File) throws {
                 let tensor = withoutGradients { variable.value }
                 try file.writeFloat32(path, shape: tensor.shape, values: tensor.storage.pointer)
             case let .slot(optimizer, variable, index):
-                let tensor = optimizer.slots(for: variable)[index]
+                let tensor = optimizer.stepLock.withLock { _ in optimizer.slots(for: variable)[index] }
                 try file.writeFloat32(path, shape: tensor.shape, values: tensor.storage.pointer)
             case .iterations(let optimizer):
                 try file.writeInt64(path, Int64(optimizer.iterations))
@@ -193,9 +193,7 @@ func readState(_ objects: [SavedObject], from file: HDF5File) throws {
             var tensor = Tensor(uninitializedShape: variable.shape)
             try tensor.withMutableData { try file.readFloat32(load.path, into: $0, count: variable.shape.reduce(1, *)) }
             try checkFinite(tensor, file.prefix, load.path)
-            var slots = optimizer.slots(for: variable)
-            slots[index] = tensor
-            optimizer.slots[ObjectIdentifier(variable)] = slots
+            try optimizer.stepLock.withLock { _ in try optimizer.setSlot(index, of: variable, to: tensor) }
         case .iterations(let optimizer):
             let count = try file.readInt64(load.path)
             guard count >= 0 else { throw SavingError("\(file.prefix)\(load.path): iterations is negative (\(count))") }

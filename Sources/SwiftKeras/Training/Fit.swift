@@ -147,7 +147,7 @@ extension Model {
             try batches.runEpoch { step, batch in
                 try callbacks.onTrainBatchBegin(step)
                 if let (result, part) = try trainStepOnPart(batch, settings: settings) {
-                    metrics.add(result, batchSize: part.size, targets: part.y)
+                    try metrics.add(result, batchSize: part.size, targets: part.y)
                 }
                 try callbacks.onTrainBatchEnd(step, logs: reduced(metrics).logs())
                 return !stopTraining
@@ -172,7 +172,7 @@ extension Model {
 
     /// The metrics of a pass as every process must see them before callbacks read them:
     /// data-parallel training sums `state` across processes here. One process: unchanged.
-    func reduced(_ metrics: PassMetrics) -> PassMetrics { reducedOverProcesses(metrics) }
+    func reduced(_ metrics: PassMetrics) -> PassSnapshot { reducedOverProcesses(metrics) }
 
     /// The weighted total loss and each output's loss, on the tape.
     /// `extra` holds the layers' own losses (regularizers), which join the total as in Keras.
@@ -232,7 +232,7 @@ extension Model {
         let weights = try sampleWeightsPerOutput(sampleWeight, samples: xb[0].shape[0], caller: "train_on_batch", settings: settings)
         var metrics = PassMetrics(settings: settings, outputNames: outputNames)
         if let (result, part) = try trainStepOnPart(Batch(x: xb, y: y, sampleWeights: weights), settings: settings) {
-            metrics.add(result, batchSize: part.size, targets: part.y)
+            try metrics.add(result, batchSize: part.size, targets: part.y)
         }
         return reduced(metrics).results
     }
@@ -262,7 +262,7 @@ extension Model {
     /// The evaluation loop (Keras's `trainer.evaluate`); fit runs it for validation with its
     /// own callbacks. Returns the pass's metrics, reduced across processes.
     func runTest<Source: BatchSource>(_ source: Source, steps: Int?, settings: CompiledSettings,
-                                      callbacks: CallbackList) throws -> PassMetrics {
+                                      callbacks: CallbackList) throws -> PassSnapshot {
         var batches = EpochIterator(source, stepsPerEpoch: steps)
         var metrics = PassMetrics(settings: settings, outputNames: outputNames)
         try callbacks.onTestBegin()
@@ -270,7 +270,7 @@ extension Model {
             try batches.runEpoch { step, batch in
                 try callbacks.onTestBatchBegin(step)
                 if let (result, part) = try testStepOnPart(batch, settings: settings) {
-                    metrics.add(result, batchSize: part.size, targets: part.y)
+                    try metrics.add(result, batchSize: part.size, targets: part.y)
                 }
                 try callbacks.onTestBatchEnd(step, logs: reduced(metrics).logs())
                 return true

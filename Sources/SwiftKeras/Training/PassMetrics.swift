@@ -1,51 +1,3 @@
-/// A metric accumulated over the batches of one pass (Keras's stateful metrics).
-///
-/// Its whole state is a few sums (`state`), so the states of two parts of a pass add up:
-/// data-parallel training sums them across processes before any logs are read. Precision,
-/// recall, AUC and the like (true/false positive counts per threshold) fit this shape.
-protocol StreamingMetric {
-    /// The name in logs ("accuracy", "precision").
-    var name: String { get }
-    /// Adds one batch. `rowWeights` has one weight per prediction row (0 for padded
-    /// timesteps; sample weights, for a weighted metric), or is nil when every row weighs 1.
-    mutating func update(yTrue: Tensor, yPred: Tensor, rowWeights: Tensor?)
-    /// The value over everything added so far.
-    var result: Float { get }
-    /// The additive state.
-    var state: [Double] { get set }
-}
-
-/// Accuracy of one kind: the weight of correct predictions over the weight of all.
-struct AccuracyMetric: StreamingMetric {
-    let name: String
-    let kind: Metric.Kind
-    private var correct = 0.0
-    private var counted = 0.0
-
-    init(name: String, kind: Metric.Kind) {
-        self.name = name
-        self.kind = kind
-    }
-
-    mutating func update(yTrue: Tensor, yPred: Tensor, rowWeights: Tensor?) {
-        let batch = countCorrect(kind, yTrue: yTrue, yPred: yPred, rowWeights: rowWeights)
-        correct += batch.correct
-        counted += batch.counted
-    }
-
-    var result: Float { counted > 0 ? Float(correct / counted) : 0 }
-
-    var state: [Double] {
-        get { [correct, counted] }
-        set { correct = newValue[0]; counted = newValue[1] }
-    }
-}
-
-/// The streaming metric for a compiled metric: the one place a new metric kind plugs in.
-func makeStreamingMetric(name: String, kind: Metric.Kind) -> any StreamingMetric {
-    AccuracyMetric(name: name, kind: kind)
-}
-
 /// A mean weighted by batch size (Keras's loss trackers).
 struct MeanTracker {
     var total = 0.0
@@ -72,7 +24,9 @@ struct PassMetrics {
     private let lossNames: [String]
     private var loss = MeanTracker()
     private var outputLosses: [MeanTracker]
-    private var metrics: [[any StreamingMetric]]
+    /// Per output: the compiled metrics, and the metrics they made on the first batch (empty before).
+    private let compiled: [[Metric]]
+    private var metrics: [[any KerasMetric]]
     /// The names under which each output's metrics appear in logs.
     private let metricNames: [[String]]
 
@@ -82,16 +36,25 @@ struct PassMetrics {
         let prefixes = (0..<outputs).map { multiOutput ? outputNames[$0] + "_" : "" }
         lossNames = multiOutput ? prefixes.map { $0 + "loss" } : []
         outputLosses = Array(repeating: MeanTracker(), count: multiOutput ? outputs : 0)
-        metrics = settings.metrics.map { $0.map { makeStreamingMetric(name: $0.name, kind: $0.kind) } }
+        compiled = settings.metrics
+        metrics = Array(repeating: [], count: settings.metrics.count)
         metricNames = settings.metrics.enumerated().map { o, list in list.map { prefixes[o] + $0.name } }
     }
 
-    mutating func add(_ step: StepResult, batchSize: Int, targets: [Tensor]) {
+    /// Adds one batch. The first batch makes the metrics (names become metrics, objects are
+    /// reset) and checks that each gives one number for the logs.
+    mutating func add(_ step: StepResult, batchSize: Int, targets: [Tensor]) throws {
         loss.add(step.loss, weight: batchSize)
         for o in outputLosses.indices { outputLosses[o].add(step.outputLosses[o], weight: batchSize) }
-        for o in metrics.indices {
-            for i in metrics[o].indices {
-                metrics[o][i].update(yTrue: targets[o], yPred: step.predictions[o], rowWeights: step.rowWeights[o])
+        for o in compiled.indices where !compiled[o].isEmpty {
+            let first = metrics[o].isEmpty
+            if first { metrics[o] = try compiled[o].map { try $0.instantiate(yTrue: targets[o], yPred: step.predictions[o]) } }
+            for (i, metric) in metrics[o].enumerated() {
+                try metric.updateState(yTrue: targets[o], yPred: step.predictions[o], sampleWeight: step.rowWeights[o])
+                if first, metric.result().count != 1 {
+                    throw KerasError.invalidArgument(
+                        "metric \"\(metricNames[o][i])\" gives \(metric.result().count) values (shape \(shapeString(metric.result().shape))), but logs hold one number per metric; choose a single threshold, or an average for F1Score")
+                }
             }
         }
     }
@@ -111,11 +74,12 @@ struct PassMetrics {
                 let sums = take(2)
                 outputLosses[o] = MeanTracker(total: sums[0], count: sums[1])
             }
-            for o in metrics.indices {
-                for i in metrics[o].indices { metrics[o][i].state = take(metrics[o][i].state.count) }
-            }
+            for metric in metrics.joined() { metric.state = take(metric.state.count) }
         }
     }
+
+    /// The value of each output's metrics, in compile order (nothing before the first batch).
+    private var metricValues: [[Float]] { metrics.map { $0.map { $0.result().item } } }
 
     /// Logs in Keras's order (names sorted). Several outputs add "<output>_loss" and
     /// "<output>_<metric>" entries.
@@ -123,8 +87,8 @@ struct PassMetrics {
         var logs = Logs()
         logs[prefix + "loss"] = loss.result
         for o in outputLosses.indices { logs[prefix + lossNames[o]] = outputLosses[o].result }
-        for o in metrics.indices {
-            for i in metrics[o].indices { logs[prefix + metricNames[o][i]] = metrics[o][i].result }
+        for (o, values) in metricValues.enumerated() {
+            for (i, value) in values.enumerated() { logs[prefix + metricNames[o][i]] = value }
         }
         return logs.sortedByKey()
     }
@@ -132,6 +96,6 @@ struct PassMetrics {
     /// Keras's evaluate() order: the loss, the per-output losses (several outputs), then
     /// the metrics in compile order.
     var results: [Float] {
-        [loss.result] + outputLosses.map(\.result) + metrics.joined().map(\.result)
+        [loss.result] + outputLosses.map(\.result) + metricValues.joined()
     }
 }

@@ -17,30 +17,49 @@ public struct Tensor: @unchecked Sendable {
 
     // MARK: Creation
 
+    /// The shape's element count for the non-throwing initializers below: their shapes come
+    /// from code, not from a user's arguments (those go through `elementCount(of:op:)` or
+    /// `init(repeating:checkedShape:)` first), so a bad one is a programming error and stops
+    /// with this message rather than an arithmetic overflow.
+    private static func validCount(_ shape: [Int]) -> Int {
+        do { return try elementCount(of: shape, op: "Tensor") } catch { preconditionFailure("\(error)") }
+    }
+
+    /// Storage and shape must agree (a programming error otherwise, as above).
     public init(shape: [Int], storage: TensorStorage) {
-        precondition(shape.reduce(1, *) == storage.count, "shape \(shape) does not match storage of \(storage.count)")
+        precondition(Tensor.validCount(shape) == storage.count, "shape \(shape) does not match storage of \(storage.count)")
         self.shape = shape
         self.storage = storage
     }
 
     /// Uninitialized contents: for kernels that write every element.
     public init(uninitializedShape shape: [Int]) {
-        self.init(shape: shape, storage: TensorStorage(uninitializedCount: shape.reduce(1, *)))
+        self.init(shape: shape, storage: TensorStorage(uninitializedCount: Tensor.validCount(shape)))
     }
 
+    /// Every element `value`. The shape must be valid (non-negative sizes, at most
+    /// `maximumElementCount` elements); for sizes from outside use `init(repeating:checkedShape:)`.
     public init(repeating value: Float, shape: [Int]) {
-        self.init(shape: shape, storage: TensorStorage(repeating: value, count: shape.reduce(1, *)))
+        self.init(shape: shape, storage: TensorStorage(repeating: value, count: Tensor.validCount(shape)))
     }
 
+    /// Every element `value`; throws for a negative size or too many elements.
+    public init(repeating value: Float, checkedShape shape: [Int]) throws {
+        let count = try Tensor.elementCount(of: shape, op: "Tensor(repeating:checkedShape:)")
+        self.init(shape: shape, storage: TensorStorage(repeating: value, count: count))
+    }
+
+    /// Zeros (ones) of a valid shape, as `init(repeating:shape:)` requires.
     public static func zeros(_ shape: [Int]) -> Tensor { Tensor(repeating: 0, shape: shape) }
     public static func ones(_ shape: [Int]) -> Tensor { Tensor(repeating: 1, shape: shape) }
 
     public init(_ scalar: Float) { self.init(repeating: scalar, shape: []) }
 
-    /// A tensor from row-major values; throws when the count does not match the shape.
+    /// A tensor from row-major values; throws when the count does not match the shape, or
+    /// the shape has a negative size or too many elements.
     public init(_ values: [Float], shape: [Int]) throws {
-        let expected = shape.reduce(1, *)
-        guard shape.allSatisfy({ $0 >= 0 }), values.count == expected else {
+        let expected = try Tensor.elementCount(of: shape, op: "Tensor(_:shape:)")
+        guard values.count == expected else {
             throw TensorError.shapeMismatch(
                 op: "Tensor(_:shape:)",
                 message: "\(values.count) values cannot fill shape \(shapeString(shape)) (\(expected) elements)")
@@ -69,9 +88,20 @@ public struct Tensor: @unchecked Sendable {
     /// The values in row-major order.
     public var scalars: [Float] { Array(UnsafeBufferPointer(start: storage.pointer, count: count)) }
 
-    /// The single value of a tensor with one element.
+    /// The single value of a tensor with one element; stops the process otherwise (for a
+    /// tensor whose count the code knows). `scalarValue()` throws instead.
     public var item: Float {
         precondition(count == 1, "item needs a tensor with one element, got shape \(shapeString(shape))")
+        return storage.pointer[0]
+    }
+
+    /// The single value of a tensor with one element (NumPy's and Keras's `item()`); throws
+    /// for any other count.
+    public func scalarValue() throws -> Float {
+        guard count == 1 else {
+            throw TensorError.invalidArgument(
+                op: "scalarValue", message: "needs a tensor with one element, received shape \(shapeString(shape)) (\(count) elements)")
+        }
         return storage.pointer[0]
     }
 

@@ -31,6 +31,17 @@ public final class TensorStorage: @unchecked Sendable {
         return result
     }
 
+    /// Whether `count` Floats can be allocated now (the memory is asked for and given back
+    /// at once): for sizes from a user's arguments, which would otherwise end the process in
+    /// `allocate`. Large blocks are mapped lazily, so the check touches no pages.
+    public static func canAllocate(count: Int) -> Bool {
+        guard count >= 0, count <= Tensor.maximumElementCount else { return false }
+        var raw: UnsafeMutableRawPointer?
+        guard posix_memalign(&raw, 64, Swift.max(count, 1) * MemoryLayout<Float>.stride) == 0, let raw else { return false }
+        free(raw)
+        return true
+    }
+
     deinit { BufferPool.give(UnsafeMutableRawPointer(pointer), byteCount) }
 }
 

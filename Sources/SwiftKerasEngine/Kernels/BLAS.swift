@@ -17,16 +17,18 @@ func sgemm(
         if beta == 0 { for i in 0..<m { (c + i * ldc).update(repeating: 0, count: n) } }
         return
     }
-    if !usesHandKernels { prepareOpenBLAS() }
+    prepareOpenBLAS()
     /// The product for one block of C, on the calling thread.
     func run(rows: Range<Int>, columns: Range<Int>) {
         let aStart = transA ? rows.lowerBound : rows.lowerBound * lda
         let bStart = transB ? columns.lowerBound * ldb : columns.lowerBound
         let block = c + rows.lowerBound * ldc + columns.lowerBound
-        if usesHandKernels {
-            sk_sgemm(
-                transA, transB, Int32(rows.count), Int32(columns.count), Int32(k), alpha,
-                a + aStart, Int32(lda), b + bStart, Int32(ldb), beta, block, Int32(ldc))
+        // The hand kernel returns -1, writing nothing, when this thread's packing buffers
+        // cannot be allocated: OpenBLAS then does the block.
+        if usesHandKernels, sk_sgemm(
+            transA, transB, Int32(rows.count), Int32(columns.count), Int32(k), alpha,
+            a + aStart, Int32(lda), b + bStart, Int32(ldb), beta, block, Int32(ldc)) == 0 {
+            return
         } else {
             cblas_sgemm(
                 CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,

@@ -27,7 +27,7 @@ public struct WindowGeometry: Sendable, Equatable {
         }
         batch = inputShape[0]; inHeight = inputShape[1]; inWidth = inputShape[2]; channels = inputShape[3]
         windowHeight = window.0; windowWidth = window.1
-        strideHeight = strides.0; strideWidth = strides.1
+        var strideHeight = strides.0, strideWidth = strides.1
         dilationHeight = dilations.0; dilationWidth = dilations.1
         let (oh, pt) = WindowGeometry.outputSize(inHeight, (window.0 - 1) * dilations.0 + 1, strides.0, padding)
         let (ow, pl) = WindowGeometry.outputSize(inWidth, (window.1 - 1) * dilations.1 + 1, strides.1, padding)
@@ -37,6 +37,12 @@ public struct WindowGeometry: Sendable, Equatable {
                 message: "a \(window.0)x\(window.1) window with \(padding.rawValue) padding does not fit an input of \(inHeight)x\(inWidth)")
         }
         outHeight = oh; outWidth = ow; padTop = pt; padLeft = pl
+        // A single output row (column) is one window, whose stride is never applied: 1 then
+        // gives the same result and keeps the kernels' offsets (stride · row length) in range
+        // for any stride a user passes (Int.max with same padding).
+        if oh == 1 { strideHeight = 1 }
+        if ow == 1 { strideWidth = 1 }
+        self.strideHeight = strideHeight; self.strideWidth = strideWidth
     }
 
     /// Output length and leading pad along one axis, by TensorFlow's rules, for a positive

@@ -8,6 +8,7 @@
 // convolutions, it is im2col + GEMM. Either way chunks of the batch run on the thread pool.
 
 import CKernels
+import Synchronization
 
 /// Images per GEMM call on the im2col path: keeps each call's patch matrix near the size of
 /// the L2 cache this CPU reports.
@@ -97,15 +98,18 @@ public func conv2d(
         let dst = y + images.lowerBound * pixels * filters
         for r in 0..<(images.count * pixels) { (dst + r * filters).update(from: b, count: filters) }
     }
+    // Set when a direct kernel could not allocate its offset tables (it then wrote nothing).
+    let kernelFailed = Atomic(false)
     /// The direct kernel on output rows `rows` of `images` (a subset of rows for one image only).
     func direct(_ framed: TensorStorage, images: Range<Int>, rows: Range<Int>) {
         let rowFloats = g.strideHeight * frame.frameWidth * g.channels
-        sk_conv2d_forward(
+        let status = sk_conv2d_forward(
             framed.pointer + images.lowerBound * frame.frameSize + rows.lowerBound * rowFloats,
             Int32(images.count), Int32((rows.count - 1) * g.strideHeight + g.spanHeight),
             Int32(frame.frameWidth), Int32(g.channels), k, Int32(g.windowHeight), Int32(g.windowWidth),
             Int32(filters), Int32(g.strideHeight), Int32(g.strideWidth), Int32(g.dilationHeight), Int32(g.dilationWidth),
             Int32(rows.count), Int32(g.outWidth), beta, relu, y + (images.lowerBound * pixels + rows.lowerBound * g.outWidth) * filters)
+        if status != 0 { kernelFailed.store(true, ordering: .relaxed) }
     }
     if let framed, g.batch == 1 {
         // One image (predict at batch 1): chunks of its output rows.
@@ -134,6 +138,7 @@ public func conv2d(
         }
     }
 
+    if kernelFailed.load(ordering: .relaxed) { throw convolutionOutOfMemory }
     let xd = input.detached, kd = kernel.detached
     var inputs = [input, kernel]
     if let bias { inputs.append(bias) }
@@ -171,6 +176,7 @@ public func conv2d(
         let framedGrad: TensorStorage? = directInputGradient ? TensorStorage(uninitializedCount: g.batch * gradFrame.frameSize) : nil
         let flippedKernel: TensorStorage? = directInputGradient ? flippedTransposedKernel(kd) : nil
 
+        let backwardFailed = Atomic(false)
         parallelFor(chunking) { images, chunk in
             let kernelGradient = kernelSums?.zeroedPart(chunk)
             if let biasSums {
@@ -182,21 +188,23 @@ public func conv2d(
                 }
             }
             if let kernelGradient, let framed {
-                sk_conv2d_kernel_grad(
+                let status = sk_conv2d_kernel_grad(
                     framed.pointer + images.lowerBound * frame.frameSize, Int32(images.count),
                     Int32(frame.frameHeight), Int32(frame.frameWidth), Int32(g.channels),
                     dy + images.lowerBound * pixels * filters, Int32(g.windowHeight), Int32(g.windowWidth),
                     Int32(filters), Int32(g.strideHeight), Int32(g.strideWidth), Int32(g.dilationHeight),
                     Int32(g.dilationWidth), Int32(g.outHeight), Int32(g.outWidth), kernelGradient)
+                if status != 0 { backwardFailed.store(true, ordering: .relaxed) }
             }
             if let gx, let framedGrad, let flippedKernel {
                 gradFrame.copy(dy, images: images, into: framedGrad.pointer)
-                sk_conv2d_forward(
+                let status = sk_conv2d_forward(
                     framedGrad.pointer + images.lowerBound * gradFrame.frameSize, Int32(images.count),
                     Int32(gradFrame.frameHeight), Int32(gradFrame.frameWidth), Int32(filters),
                     flippedKernel.pointer, Int32(g.windowHeight), Int32(g.windowWidth), Int32(g.channels),
                     1, 1, Int32(g.dilationHeight), Int32(g.dilationWidth), Int32(g.inHeight), Int32(g.inWidth), 0, false,
                     gx.storage.pointer + images.lowerBound * frame.imageSize)
+                if status != 0 { backwardFailed.store(true, ordering: .relaxed) }
             }
             let kernelGradientLeft = framed == nil && gk != nil
             let inputGradientLeft = gx != nil && framedGrad == nil
@@ -220,6 +228,7 @@ public func conv2d(
                 }
             }
         }
+        if backwardFailed.load(ordering: .relaxed) { throw convolutionOutOfMemory }
         kernelSums?.combine()
         biasSums?.combine()
         grads[0] = gx
@@ -228,6 +237,10 @@ public func conv2d(
         return grads
     }
 }
+
+/// A direct convolution kernel could not allocate its offset tables.
+private let convolutionOutOfMemory = TensorError.invalidArgument(
+    op: "conv2d", message: "out of memory: the convolution kernel could not allocate its offset tables")
 
 /// The kernel (KH, KW, C, F) as (KH, KW, F, C) with both spatial axes reversed: the kernel
 /// whose convolution with the output gradient is the input gradient (stride 1).

@@ -1,4 +1,5 @@
 import Glibc
+import Synchronization
 
 /// The base of every optimizer, Keras 3's `Optimizer`: learning rate, gradient clipping
 /// (clipnorm per variable, clipvalue elementwise, global_clipnorm over all), decoupled weight
@@ -25,11 +26,18 @@ open class Optimizer {
     /// Steps applied so far (Keras's `iterations`).
     public internal(set) var iterations = 0
     /// Each variable's state tensors: the update rule's `slotCount` slots, then its moving
-    /// average with EMA (Saving/OptimizerState.swift reads and restores them).
-    var slots: [ObjectIdentifier: [Tensor]] = [:]
-    /// Variables (by identity) and name fragments that weight decay leaves alone.
-    private var decayExcludedVariables = Set<ObjectIdentifier>()
+    /// average with EMA (Saving/OptimizerState.swift reads and restores them). Each entry
+    /// holds its variable, as Keras's optimizer holds the variables it was built for: the key
+    /// (the variable's identity) then cannot be reused by a new variable while the entry
+    /// lives, and a slot never serves a variable of another size.
+    var slots: [ObjectIdentifier: VariableSlots] = [:]
+    /// Variables and name fragments that weight decay leaves alone (the variables are held,
+    /// for the same reason as the slots').
+    private var decayExcludedVariables: [ObjectIdentifier: Variable] = [:]
     private var decayExcludedNames: [String] = []
+    /// Serializes steps (and state loading): one optimizer shared by models on two threads
+    /// applies one step at a time.
+    let stepLock = Mutex(())
 
     /// Keras's class name ("SGD", "Adam").
     open var name: String { String(describing: type(of: self)) }
@@ -68,12 +76,14 @@ open class Optimizer {
     /// Leaves these variables, and every variable whose name contains one of `names`, out of
     /// weight decay (Keras's `exclude_from_weight_decay`; e.g. `names: ["bias"]`).
     public func excludeFromWeightDecay(variables: [Variable] = [], names: [String] = []) {
-        decayExcludedVariables.formUnion(variables.map(ObjectIdentifier.init))
-        decayExcludedNames += names
+        stepLock.withLock { _ in
+            for variable in variables { decayExcludedVariables[ObjectIdentifier(variable)] = variable }
+            decayExcludedNames += names
+        }
     }
 
     private func decays(_ variable: Variable) -> Bool {
-        !decayExcludedVariables.contains(ObjectIdentifier(variable)) && !decayExcludedNames.contains { variable.name.contains($0) }
+        decayExcludedVariables[ObjectIdentifier(variable)] !== variable && !decayExcludedNames.contains { variable.name.contains($0) }
     }
 
     /// Throws for arguments Keras refuses, naming the optimizer and the argument (run by compile).
@@ -122,8 +132,42 @@ open class Optimizer {
             + (useEma ? [Tensor.zeros(variable.shape)] : [])
     }
 
+    /// `variable`'s slots, created fresh on first use, and again if the stored ones no longer
+    /// match the variable's shape (the update rules index them with the variable's count).
+    func slots(for variable: Variable) -> [Tensor] {
+        let id = ObjectIdentifier(variable)
+        if let entry = slots[id], entry.variable === variable,
+           entry.tensors.count == slotCount + (useEma ? 1 : 0), entry.tensors.allSatisfy({ $0.shape == variable.shape }) {
+            return entry.tensors
+        }
+        let fresh = freshSlots(variable)
+        slots[id] = VariableSlots(variable: variable, tensors: fresh)
+        return fresh
+    }
+
+    /// Replaces slot `index` of `variable` (loading a saved state); the shape must be the variable's.
+    func setSlot(_ index: Int, of variable: Variable, to tensor: Tensor) throws {
+        guard tensor.shape == variable.shape else {
+            throw KerasError.invalidArgument(
+                "\(name): state \(index) of variable \(variable.name) must have its shape \(shapeString(variable.shape)), received \(shapeString(tensor.shape))")
+        }
+        var tensors = slots(for: variable)
+        guard tensors.indices.contains(index) else {
+            throw KerasError.invalidArgument("\(name): variable \(variable.name) has \(tensors.count) state tensors, not \(index + 1)")
+        }
+        tensors[index] = tensor.detached
+        slots[ObjectIdentifier(variable)] = VariableSlots(variable: variable, tensors: tensors)
+    }
+
     /// Applies one step: clips the gradients, decays, then updates every variable.
+    ///
+    /// Steps are serialized: models on two threads may share one optimizer (each step then
+    /// advances the one `iterations` count and learning-rate schedule they share).
     public func apply(gradients: [Tensor], to variables: [Variable]) throws {
+        try stepLock.withLock { _ in try applyStep(gradients: gradients, to: variables) }
+    }
+
+    private func applyStep(gradients: [Tensor], to variables: [Variable]) throws {
         guard gradients.count == variables.count else {
             throw KerasError.invalidArgument("\(name).apply: \(gradients.count) gradients for \(variables.count) variables")
         }
@@ -147,10 +191,10 @@ open class Optimizer {
             }
         }
         prepareStep(step)
-        for (variable, grad) in zip(variables, grads) {
-            let id = ObjectIdentifier(variable)
-            if slots[id] == nil { slots[id] = freshSlots(variable) }
-            let state = slots[id]!.map { $0.storage.pointer }
+        // Resolved before any update, so a variable listed twice shares one set of slots.
+        let state = variables.map { slots(for: $0) }
+        for ((variable, grad), tensors) in zip(zip(variables, grads), state) {
+            let state = tensors.map { $0.storage.pointer }
             variable.update { weights, count in
                 parallelFor(elements: count) { part in
                     let first = part.lowerBound
@@ -163,8 +207,8 @@ open class Optimizer {
             // The first step starts the averages at the weights.
             let momentum = iterations == 0 ? 0 : emaMomentum
             let overwrite = emaOverwriteFrequency.map { step % $0 == 0 } ?? false
-            for variable in variables {
-                let average = slots[ObjectIdentifier(variable)]![slotCount].storage.pointer
+            for (variable, tensors) in zip(variables, state) {
+                let average = tensors[slotCount].storage.pointer
                 variable.update { weights, count in
                     parallelFor(elements: count) { part in
                         for i in part {
@@ -185,9 +229,12 @@ open class Optimizer {
     /// `finalize_variable_values`, run at the end of fit).
     public func finalizeVariableValues(_ variables: [Variable]) throws {
         guard useEma else { return }
-        for variable in variables {
-            guard let average = slots[ObjectIdentifier(variable)]?[slotCount] else { continue }
-            try variable.assign(average.detached.mapDetached { $0 })
+        try stepLock.withLock { _ in
+            for variable in variables {
+                guard let entry = slots[ObjectIdentifier(variable)], entry.variable === variable,
+                      entry.tensors.count > slotCount, entry.tensors[slotCount].shape == variable.shape else { continue }
+                try variable.assign(entry.tensors[slotCount].detached.mapDetached { $0 })
+            }
         }
     }
 
@@ -206,6 +253,12 @@ open class Optimizer {
             if norm > globalClipnorm { grads = grads.map { g in g.mapDetached { $0 * globalClipnorm / norm } } }
         }
     }
+}
+
+/// One variable's optimizer state, held with the variable it belongs to.
+struct VariableSlots {
+    let variable: Variable
+    var tensors: [Tensor]
 }
 
 /// sqrt(Σ x²) in Double, over fixed chunks of elements whose sums are added in order.
