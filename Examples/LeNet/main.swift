@@ -25,20 +25,35 @@ struct LeNet: ParsableCommand {
     @Flag(name: .customLong("data-parallel"),
           help: "Train over the processes of an MPI job (mpirun -np 2 LeNet --data-parallel); --batch-size is the global batch.")
     var dataParallel = false
+    @Flag(help: "Stream the training images from the IDX files on disk (a Dataset, shuffled through a 10000-image buffer) instead of loading them into memory.")
+    var stream = false
 
     func run() throws {
         if dataParallel { try Distributed.initialize() }
         setRandomSeed(seed)
-        var ((xTrain, yTrain), (xTest, yTest)) = try MNIST.loadData()
-        xTrain = xTrain / 255.0
-        xTest = xTest / 255.0
+        let training: TrainingData
+        let xTest: Tensor, yTest: Tensor
+        if stream {
+            let folder = MNIST.bundledDirectory
+            let images = try Dataset(idxFile: folder + "/train-images-idx3-ubyte.gz")
+            let labels = try Dataset(idxFile: folder + "/train-labels-idx1-ubyte.gz")
+            training = .stream(images.zip(labels).map { x, y in (x / 255.0, y) }
+                .shuffle(bufferSize: 10_000).batch(batchSize).prefetch(2))
+            xTest = try MNIST.readImages(folder + "/t10k-images-idx3-ubyte.gz") / 255.0
+            yTest = try MNIST.readLabels(folder + "/t10k-labels-idx1-ubyte.gz")
+        } else {
+            let ((xTrain, yTrain), (images, labels)) = try MNIST.loadData()
+            training = .tensors(xTrain / 255.0, yTrain)
+            xTest = images / 255.0
+            yTest = labels
+        }
 
         if let load {
             let started = ContinuousClock.now
             let model = try loadModel(load)
             print("Loaded \(load) in \(ContinuousClock.now - started)")
             model.summary()
-            try finish(model, xTrain, yTrain, xTest, yTest)
+            try finish(model, training, xTest, yTest)
             return
         }
         let modelLeNet = Sequential()
@@ -55,18 +70,24 @@ struct LeNet: ParsableCommand {
 
         modelLeNet.compile(loss: .sparseCategoricalCrossentropy, optimizer: optimizer, metrics: [.accuracy],
                            distribution: dataParallel ? .dataParallel : nil)
-        try finish(modelLeNet, xTrain, yTrain, xTest, yTest)
+        try finish(modelLeNet, training, xTest, yTest)
     }
 
     /// Trains `--epochs`, evaluates, saves if asked and checks the accuracy.
-    func finish(_ model: Model, _ xTrain: Tensor, _ yTrain: Tensor, _ xTest: Tensor, _ yTest: Tensor) throws {
+    func finish(_ model: Model, _ training: TrainingData, _ xTest: Tensor, _ yTest: Tensor) throws {
         var callbacks: [Callback] = []
         if earlyStopping { callbacks.append(EarlyStopping(monitor: "val_loss", patience: 2, verbose: 1, restoreBestWeights: true)) }
         if let csvLog { callbacks.append(CSVLogger(csvLog)) }
         if let tensorboard { callbacks.append(TensorBoard(logDir: tensorboard)) }
         let start = ContinuousClock.now
-        try model.fit(xTrain, yTrain, batchSize: batchSize, epochs: epochs, verbose: verbose, callbacks: callbacks,
-                      validationData: (xTest, yTest))
+        switch training {
+        case let .tensors(xTrain, yTrain):
+            try model.fit(xTrain, yTrain, batchSize: batchSize, epochs: epochs, verbose: verbose, callbacks: callbacks,
+                          validationData: (xTest, yTest))
+        case let .stream(dataset):
+            try model.fit(dataset, epochs: epochs, verbose: verbose, callbacks: callbacks,
+                          validationData: try Dataset(tensorSlices: (xTest, yTest)).batch(batchSize))
+        }
         let trainTime = ContinuousClock.now - start
         let trainSeconds = trainTime.components.seconds
         let communication = Distributed.communication, gradients = Distributed.gradientCommunication
@@ -76,8 +97,9 @@ struct LeNet: ParsableCommand {
         print("Test accuracy: \(score[1])")
         print("Training time: \(trainSeconds) s for \(epochs) epoch(s)")
         if dataParallel {
-            // Rank 0's view; "all collectives" adds the step status, the metrics and validation.
-            let steps = Double(Swift.max(1, epochs * ((xTrain.shape[0] + batchSize - 1) / batchSize)))
+            // Rank 0's view: one gradient allreduce a step; "all collectives" adds the step
+            // status, the metrics and validation.
+            let steps = Double(Swift.max(1, gradients.calls))
             let seconds = Double(trainTime.components.seconds) + Double(trainTime.components.attoseconds) * 1e-18
             func rounded(_ value: Double, _ digits: Double) -> Double { (value * digits).rounded() / digits }
             print("Data parallel over \(Distributed.size) process(es): \(rounded(seconds / Double(Swift.max(epochs, 1)), 100)) s per epoch")
@@ -96,4 +118,10 @@ struct LeNet: ParsableCommand {
             throw ValidationError("test accuracy \(score[1]) differs from the expected \(expectAccuracy)")
         }
     }
+}
+
+/// The training images in memory, or streamed from disk.
+enum TrainingData {
+    case tensors(Tensor, Tensor)
+    case stream(Dataset<(Tensor, Tensor)>)
 }

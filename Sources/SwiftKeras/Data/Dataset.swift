@@ -61,8 +61,8 @@ public final class Dataset<Element>: @unchecked Sendable {
 
     /// The batches of a `DatasetSource` (Keras's `PyDataset`), read when needed.
     public convenience init<Source: DatasetSource>(_ source: Source) where Source.Element == Element {
-        let access = RandomAccess(count: source.count, element: source.batch(at:))
-        self.init(cardinality: source.count, randomAccess: access) { _ in access.iterator(order: nil, onEnd: source.onEpochEnd) }
+        let access = RandomAccess(count: source.count, element: source.batch(at:), onEnd: source.onEpochEnd)
+        self.init(cardinality: source.count, randomAccess: access) { _ in access.iterator(order: nil) }
     }
 
     // MARK: Transformations
@@ -254,13 +254,15 @@ extension DatasetSource {
 struct RandomAccess<Element> {
     let count: Int
     let element: (Int) throws -> Element
+    /// Called at the end of each complete pass (a `DatasetSource`'s `onEpochEnd`).
+    var onEnd: () -> Void = {}
 
     func map<T>(_ transform: @escaping (Element) throws -> T) -> RandomAccess<T> {
-        RandomAccess<T>(count: count) { try transform(element($0)) }
+        RandomAccess<T>(count: count, element: { try transform(element($0)) }, onEnd: onEnd)
     }
 
     /// A pass in `order` (all indices in turn when nil).
-    func iterator(order: [Int]?, onEnd: @escaping () -> Void = {}) -> DatasetIterator<Element> {
+    func iterator(order: [Int]?) -> DatasetIterator<Element> {
         var position = 0
         return DatasetIterator(next: {
             guard position < count else {

@@ -14,7 +14,7 @@ protocol BatchSource {
     /// Batches in one full pass over the data, when known in advance.
     var batchesPerPass: Int? { get }
     /// Begins a new pass from the first batch (reshuffled, for a source that shuffles).
-    mutating func startPass()
+    mutating func startPass() throws
     /// The next batch of the current pass, or nil when the pass is over.
     mutating func nextBatch() throws -> Batch?
 }
@@ -95,7 +95,7 @@ struct EpochIterator<Source: BatchSource> {
     /// Runs `body(step, batch)` for the batches of one epoch; `body` returns false to stop.
     mutating func runEpoch(_ body: (Int, Batch) throws -> Bool) throws {
         if stepsPerEpoch == nil || !passInProgress {
-            source.startPass()
+            try source.startPass()
             passInProgress = true
             batchesSeen = 0
         }

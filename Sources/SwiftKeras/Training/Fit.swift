@@ -98,7 +98,7 @@ extension Model {
         try checkData(xTrain, yTrain, caller: "fit", settings: settings)
         var weights = try sampleWeightsPerOutput(sampleWeight, samples: xTrain[0].shape[0], caller: "fit", settings: settings)
 
-        var validation: ArrayBatches?
+        var validation: (any BatchSource)?
         let validationBatch = validationBatchSize ?? batchSize
         if let (xVal, yVal) = validationData {
             let xv = try adapt(xVal, caller: "fit (validation_data)")
@@ -123,14 +123,20 @@ extension Model {
         let training = ArrayBatches(x: xTrain, y: yTrain, sampleWeights: weights, batchSize: batchSize, shuffle: shuffle)
         let plan = FitPlan(epochs: epochs, initialEpoch: initialEpoch, verbose: verbose, stepsPerEpoch: stepsPerEpoch,
                            validationSteps: validationSteps, validationFreq: validationFreq)
-        return try endingJobOnLocalFailure(settings, "fit") {
-            try runFit(training, validation: validation, settings: settings, plan: plan, callbacks: callbacks)
+        return try runFit(training, validation: validation, settings: settings, plan: plan, callbacks: callbacks)
+    }
+
+    /// The training loop (Keras's `trainer.fit`), over any source of batches. Data-parallel,
+    /// an error only this process met ends the job (`endingJobOnLocalFailure`).
+    func runFit<Source: BatchSource>(_ training: Source, validation: (any BatchSource)?, settings: CompiledSettings,
+                                     plan: FitPlan, callbacks: [Callback]) throws -> History {
+        try endingJobOnLocalFailure(settings, "fit") {
+            try fitLoop(training, validation: validation, settings: settings, plan: plan, callbacks: callbacks)
         }
     }
 
-    /// The training loop (Keras's `trainer.fit`), over any source of batches.
-    func runFit<Source: BatchSource>(_ training: Source, validation: ArrayBatches?, settings: CompiledSettings,
-                                     plan: FitPlan, callbacks userCallbacks: [Callback]) throws -> History {
+    private func fitLoop<Source: BatchSource>(_ training: Source, validation: (any BatchSource)?, settings: CompiledSettings,
+                                              plan: FitPlan, callbacks userCallbacks: [Callback]) throws -> History {
         var batches = EpochIterator(training, stepsPerEpoch: plan.stepsPerEpoch)
         let (userCallbacks, verbose) = try beginDataParallel(settings, callbacks: userCallbacks, verbose: plan.verbose, steps: batches.steps)
         let callbacks = CallbackList(userCallbacks, addHistory: true, addProgressBar: verbose != 0, model: self,
@@ -256,13 +262,18 @@ extension Model {
         let source = ArrayBatches(x: xe, y: y, sampleWeights: weights, batchSize: batchSize)
         let list = CallbackList(callbacks, addProgressBar: showsProgress(verbose), model: self,
                                 params: CallbackParams(verbose: verbose, epochs: 1, steps: steps ?? source.batchesPerPass))
-        return try endingJobOnLocalFailure(settings, "evaluate") { try runTest(source, steps: steps, settings: settings, callbacks: list).results }
+        return try runTest(source, steps: steps, settings: settings, callbacks: list).results
     }
 
     /// The evaluation loop (Keras's `trainer.evaluate`); fit runs it for validation with its
     /// own callbacks. Returns the pass's metrics, reduced across processes.
     func runTest<Source: BatchSource>(_ source: Source, steps: Int?, settings: CompiledSettings,
                                       callbacks: CallbackList) throws -> PassSnapshot {
+        try endingJobOnLocalFailure(settings, "evaluate") { try testLoop(source, steps: steps, settings: settings, callbacks: callbacks) }
+    }
+
+    private func testLoop<Source: BatchSource>(_ source: Source, steps: Int?, settings: CompiledSettings,
+                                               callbacks: CallbackList) throws -> PassSnapshot {
         var batches = EpochIterator(source, stepsPerEpoch: steps)
         var metrics = PassMetrics(settings: settings, outputNames: outputNames)
         try callbacks.onTestBegin()
@@ -284,7 +295,11 @@ extension Model {
     /// The model's output for `x`, computed in batches (Keras's `predict`).
     public func predict(_ x: Tensor, batchSize: Int = 32, verbose: Int = 0, steps: Int? = nil,
                         callbacks: [Callback] = []) throws -> Tensor {
-        let outputs = try predict([x], batchSize: batchSize, verbose: verbose, steps: steps, callbacks: callbacks)
+        try singleOutput(try predict([x], batchSize: batchSize, verbose: verbose, steps: steps, callbacks: callbacks))
+    }
+
+    /// The one output of a single-output model's predictions.
+    func singleOutput(_ outputs: [Tensor]) throws -> Tensor {
         guard outputs.count == 1 else {
             throw KerasError.invalidArgument("predict: model \"\(name)\" has \(outputs.count) outputs; use predict([x]) for all of them")
         }
@@ -302,7 +317,12 @@ extension Model {
         if let outputs = try predictOnParts(xp, steps: steps, {
             try predict($0, batchSize: batchSize, verbose: showsProgress(verbose) ? verbose : 0, callbacks: callbacks)
         }) { return outputs }
-        var batches = EpochIterator(ArrayBatches(x: xp, batchSize: batchSize), stepsPerEpoch: steps)
+        return try runPredict(ArrayBatches(x: xp, batchSize: batchSize), steps: steps, verbose: verbose, callbacks: callbacks)
+    }
+
+    /// The prediction loop (Keras's `trainer.predict`), over any source of batches.
+    func runPredict<Source: BatchSource>(_ source: Source, steps: Int?, verbose: Int, callbacks: [Callback]) throws -> [Tensor] {
+        var batches = EpochIterator(source, stepsPerEpoch: steps)
         let list = CallbackList(callbacks, addProgressBar: verbose != 0, model: self,
                                 params: CallbackParams(verbose: verbose, epochs: 1, steps: batches.steps))
         // Only callbacks other than the progress bar look at each batch's outputs.
@@ -310,13 +330,14 @@ extension Model {
         // Layer by layer over a whole large batch, the activations outgrow the caches (LeNet at
         // batch 256: 16k images/s; in slices of 64 samples: 26k). A samplewise model gives the
         // same outputs either way, so its batches run in such slices.
-        let slice = isSamplewise ? Swift.min(batchSize, 64) : batchSize
+        let samplewise = isSamplewise
         try list.onPredictBegin()
         let outputs: [Tensor] = try withoutGradients {
             var parts: [[Tensor]] = []
             try batches.runEpoch { step, batch in
                 try list.onPredictBatchBegin(step)
                 let firstPart = parts.first?.count ?? 0
+                let slice = samplewise ? Swift.min(batch.size, 64) : batch.size
                 for first in stride(from: 0, to: batch.size, by: slice) {
                     let range = first..<Swift.min(batch.size, first + slice)
                     let part = try callWithMasks(try batch.x.map { try $0.slice(rows: range) }, training: false).map(\.output)
@@ -327,6 +348,7 @@ extension Model {
                 try list.onPredictBatchEnd(step, outputs: batchOutputs)
                 return true
             }
+            guard !parts.isEmpty else { throw KerasError.invalidData("predict: the input produced no batches; at least one sample is needed") }
             return try parts.enumerated().map { o, batches in try joinBatches(batches, output: o) }
         }
         try list.onPredictEnd()

@@ -4,7 +4,9 @@ import Glibc
 /// Keras's colours), or plain lines every few seconds when stdout is not a terminal;
 /// verbose 2: one line per epoch; verbose 0: silent.
 struct ProgressBar {
-    let target: Int
+    /// Steps in the pass; nil while unknown (a dataset of unknown cardinality), drawn as
+    /// Keras's "     12/Unknown" counter with the elapsed time and no bar.
+    var target: Int?
     let verbose: Int
     private let start = ContinuousClock.now
     private let isTerminal = isatty(STDOUT_FILENO) != 0
@@ -17,7 +19,7 @@ struct ProgressBar {
     private let plainInterval = 10.0
     private let terminalInterval = 0.05
 
-    init(target: Int, verbose: Int) {
+    init(target: Int?, verbose: Int) {
         self.target = target
         self.verbose = verbose
     }
@@ -27,7 +29,7 @@ struct ProgressBar {
         guard verbose == 1 else { return }
         let now = ContinuousClock.now
         if step == 1 { afterFirstStep = now }
-        let finished = step >= target
+        let finished = target.map { step >= $0 } ?? false
         if !finished, let lastDraw {
             let since = seconds(now - lastDraw)
             if since < (isTerminal ? terminalInterval : plainInterval) { return }
@@ -39,12 +41,26 @@ struct ProgressBar {
         } else {
             elapsed / Double(Swift.max(step, 1))
         }
+        let metrics = logs.map { " - \($0.0): \(formatMetric($0.1))" }.joined()
+        let rest = " " + formatPerStep(perStep) + metrics
+        guard let target else {
+            // Keras's "%7d/Unknown" form: the elapsed time instead of an estimate.
+            let counter = String(repeating: " ", count: Swift.max(0, 7 - String(step).count)) + "\(step)/Unknown"
+            let time = formatFixed(elapsed, decimals: 0) + "s"
+            if isTerminal {
+                let plainWidth = counter.count + 1 + time.count + rest.count
+                let padding = String(repeating: " ", count: Swift.max(0, previousWidth - plainWidth))
+                previousWidth = plainWidth
+                write("\r\(counter) \u{1B}[1m\(time)\u{1B}[0m\(rest)\(padding)")
+            } else {
+                write("\(counter) \(time)\(rest)\n")
+            }
+            return
+        }
         let digits = String(target).count
         let counter = String(repeating: " ", count: Swift.max(0, digits - String(step).count)) + "\(step)/\(target)"
         let done = Swift.min(20, Int(Double(20 * step) / Double(Swift.max(target, 1))))
         let time = finished ? formatFixed(elapsed, decimals: 0) + "s" : formatETA(perStep * Double(target - step))
-        let metrics = logs.map { " - \($0.0): \(formatMetric($0.1))" }.joined()
-        let rest = " " + formatPerStep(perStep) + metrics
         if isTerminal {
             let bar = "\u{1B}[32m" + String(repeating: "━", count: done) + "\u{1B}[0m\u{1B}[37m"
                 + String(repeating: "━", count: 20 - done) + "\u{1B}[0m"
@@ -64,7 +80,8 @@ struct ProgressBar {
         guard verbose == 2 else { return }
         let elapsed = seconds(ContinuousClock.now - start)
         let metrics = logs.map { " - \($0.0): \(formatMetric($0.1))" }.joined()
-        write("\(target)/\(target) - \(formatFixed(elapsed, decimals: 0))s - \(formatPerStep(elapsed / Double(Swift.max(target, 1))))\(metrics)\n")
+        let steps = target ?? 0
+        write("\(steps)/\(steps) - \(formatFixed(elapsed, decimals: 0))s - \(formatPerStep(elapsed / Double(Swift.max(steps, 1))))\(metrics)\n")
     }
 
     private func write(_ text: String) {
