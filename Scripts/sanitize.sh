@@ -20,7 +20,7 @@ while [[ $# -gt 0 && "$1" != "--" ]]; do sanitizers+=("$1"); shift; done
 bash Scripts/install-deps.sh
 
 numeric="GEMMTests|FastMathTests|GradientCheckTests|RecurrentGradientTests|KerasParityTests|RecurrentParityTests|FunctionalParityTests|NormalizationGradientTests|LayerOpsGradientTests|LayersMoreParityTests|LayersMoreModelTests|LayersMoreTests|ThreadCountTests"
-threaded="ThreadPoolTests|AvailableCPUTests|ThreadCountTests|ConcurrentModelTests|DatasetPipelineTests|DatasetTests|CallbackTests|GEMMTests"
+threaded="ThreadPoolTests|AvailableCPUTests|ThreadCountTests|ConcurrentModelTests|DatasetPipelineTests|DatasetTests|CallbackTests|GEMMTests|OptimizerSlotTests|TrapTests"
 flags=" $(grep -m1 '^flags' /proc/cpuinfo 2>/dev/null || true) "
 paths=()
 if [[ "$flags" == *" avx512f "* && "$flags" == *" avx2 "* && "$flags" == *" fma "* ]]; then paths+=(avx512); fi
@@ -28,9 +28,11 @@ if [[ "$flags" == *" avx2 "* && "$flags" == *" fma "* ]]; then paths+=(avx2); fi
 paths+=(portable)
 
 supp="$PWD/Scripts/sanitizers"
-export ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:abort_on_error=0:detect_stack_use_after_return=1:strict_string_checks=1:check_initialization_order=1"
+# allocator_may_return_null: a size too large to allocate must come back as NULL, as it does
+# without the sanitizer (the library turns it into an error; TrapTests checks that).
+export ASAN_OPTIONS="allocator_may_return_null=1:detect_leaks=1:halt_on_error=1:abort_on_error=0:detect_stack_use_after_return=1:strict_string_checks=1:check_initialization_order=1"
 export LSAN_OPTIONS="suppressions=$supp/lsan.supp:print_suppressions=0"
-export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$supp/tsan.supp"
+export TSAN_OPTIONS="allocator_may_return_null=1:halt_on_error=1:second_deadlock_stack=1:suppressions=$supp/tsan.supp"
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:suppressions=$supp/ubsan.supp"
 
 for sanitizer in "${sanitizers[@]}"; do

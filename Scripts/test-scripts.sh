@@ -2,7 +2,9 @@
 # Installs the swiftkeras tool and runs the example scripts through it, as a user would:
 #  - every script in Examples/Scripts compiles (run with --help);
 #  - the "hello" char-RNN learns exactly, the sentence-polarity LSTM reaches 70% test
-#    accuracy, keras-io's MNIST convnet reaches 96% after one epoch and writes its pictures;
+#    accuracy, keras-io's MNIST convnet reaches 96% after one epoch and writes its pictures,
+#    the IMDB Conv1D classifier 85% after one epoch, LeNet trained from MNIST written out as PNG
+#    files in class folders 92% (12,000 images, one epoch);
 #  - a script outside the repository runs by its shebang line, starts from the cache when
 #    unchanged, recompiles alone when edited, and a compiler error names its file and line;
 #  - `swiftkeras new` writes a package that SwiftPM resolves; `swiftkeras summary` prints Keras's counts.
@@ -27,6 +29,8 @@ for picture in history.png model.png; do
   [ "$(head -c 4 "$work/plots/$picture" | od -An -tx1 | tr -d ' ')" = "89504e47" ] || fail "$picture is not a PNG"
 done
 grep -q "</svg>" "$work/plots/history.svg" || fail "history.svg is incomplete"
+swiftkeras run Examples/Scripts/imdb_conv1d.swift --epochs 1 --min-accuracy 0.85
+swiftkeras run Examples/Scripts/mnist_image_folder.swift --folder "$work/mnist_png" --train-samples 12000 --min-accuracy 0.92
 # The summary of a LeNet Keras saved, optimizer state counted as Keras counts it.
 swiftkeras summary Tests/SwiftKerasTests/Fixtures/saving/keras/lenet_mnist.keras | grep -q "Optimizer params: 1,328,174 (5.07 MB)" \
   || fail "swiftkeras summary of lenet_mnist.keras differs from Keras's"

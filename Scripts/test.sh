@@ -13,5 +13,5 @@ if [[ "$flags" == *" avx2 "* && "$flags" == *" fma "* ]]; then narrower+=(portab
 for path in ${narrower[@]+"${narrower[@]}"}; do
   echo "Numeric suites on the $path kernel path"
   SWIFTKERAS_KERNELS=$path swift test --skip-build "$@" \
-    --filter "GEMMTests|FastMathTests|GradientCheckTests|RecurrentGradientTests|KerasParityTests|RecurrentParityTests|FunctionalParityTests|NormalizationGradientTests|LayerOpsGradientTests|LayersMoreParityTests|LayersMoreModelTests|LayersMoreTests|ThreadCountTests"
+    --filter "GEMMTests|FastMathTests|GradientCheckTests|RecurrentGradientTests|KerasParityTests|RecurrentParityTests|FunctionalParityTests|NormalizationGradientTests|LayerOpsGradientTests|LayersMoreParityTests|LayersMoreModelTests|LayersMoreTests|ThreadCountTests|AttentionTests"
 done

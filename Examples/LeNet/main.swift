@@ -1,5 +1,6 @@
 // Lecture 10's LeNet on the bundled MNIST, line for line with the Keras script.
 import ArgumentParser
+import Foundation
 import SwiftKeras
 
 @main
@@ -15,6 +16,8 @@ struct LeNet: ParsableCommand {
     var minAccuracy: Float = 0
     @Flag(name: .customLong("early-stopping"), help: "Stop when val_loss has not improved for 2 epochs; keep the best weights.")
     var earlyStopping = false
+    @Option(help: "Save the model with the best val_loss so far to this .keras file after each epoch (ModelCheckpoint; a template such as 'lenet.{epoch:02d}-{val_loss:.2f}.keras' works).")
+    var checkpoint: String?
     @Option(name: .customLong("csv-log"), help: "Write each epoch's logs to this CSV file.") var csvLog: String?
     @Option(help: "Write TensorBoard event files into this folder.") var tensorboard: String?
     @Option(help: "Load the model from this .keras file (saved here or by Keras) instead of building it; --epochs more are trained.")
@@ -27,6 +30,11 @@ struct LeNet: ParsableCommand {
     var dataParallel = false
     @Flag(help: "Stream the training images from the IDX files on disk (a Dataset, shuffled through a 10000-image buffer) instead of loading them into memory.")
     var stream = false
+    @Option(help: "Back training up into this folder (BackupAndRestore): a run killed and started again resumes from it.")
+    var backup: String?
+    @Option(name: .customLong("backup-freq"), help: "With --backup: back up every N batches instead of after every epoch.")
+    var backupFreq: Int?
+    @Option(help: "Use only the first N training and N test images (quick runs).") var samples: Int?
 
     func run() throws {
         if dataParallel { try Distributed.initialize() }
@@ -37,15 +45,16 @@ struct LeNet: ParsableCommand {
             let folder = MNIST.bundledDirectory
             let images = try Dataset(idxFile: folder + "/train-images-idx3-ubyte.gz")
             let labels = try Dataset(idxFile: folder + "/train-labels-idx1-ubyte.gz")
-            training = .stream(images.zip(labels).map { x, y in (x / 255.0, y) }
+            let pairs = images.zip(labels)
+            training = .stream((samples.map { pairs.take($0) } ?? pairs).map { x, y in (x / 255.0, y) }
                 .shuffle(bufferSize: 10_000).batch(batchSize).prefetch(2))
-            xTest = try MNIST.readImages(folder + "/t10k-images-idx3-ubyte.gz") / 255.0
-            yTest = try MNIST.readLabels(folder + "/t10k-labels-idx1-ubyte.gz")
+            xTest = try first(try MNIST.readImages(folder + "/t10k-images-idx3-ubyte.gz")) / 255.0
+            yTest = try first(try MNIST.readLabels(folder + "/t10k-labels-idx1-ubyte.gz"))
         } else {
             let ((xTrain, yTrain), (images, labels)) = try MNIST.loadData()
-            training = .tensors(xTrain / 255.0, yTrain)
-            xTest = images / 255.0
-            yTest = labels
+            training = .tensors(try first(xTrain) / 255.0, try first(yTrain))
+            xTest = try first(images) / 255.0
+            yTest = try first(labels)
         }
 
         if let load {
@@ -73,12 +82,23 @@ struct LeNet: ParsableCommand {
         try finish(modelLeNet, training, xTest, yTest)
     }
 
+    /// The first `--samples` rows, or all of them.
+    func first(_ t: Tensor) throws -> Tensor {
+        guard let samples, samples < t.shape[0] else { return t }
+        return try t.slice(rows: 0..<samples)
+    }
+
     /// Trains `--epochs`, evaluates, saves if asked and checks the accuracy.
     func finish(_ model: Model, _ training: TrainingData, _ xTest: Tensor, _ yTest: Tensor) throws {
         var callbacks: [Callback] = []
         if earlyStopping { callbacks.append(EarlyStopping(monitor: "val_loss", patience: 2, verbose: 1, restoreBestWeights: true)) }
+        if let checkpoint { callbacks.append(ModelCheckpoint(checkpoint, monitor: "val_loss", verbose: 1, saveBestOnly: true)) }
         if let csvLog { callbacks.append(CSVLogger(csvLog)) }
         if let tensorboard { callbacks.append(TensorBoard(logDir: tensorboard)) }
+        if let backup {
+            if FileManager.default.fileExists(atPath: backup + "/training_metadata.json") { print("Resuming from the backup in \(backup)") }
+            callbacks.append(BackupAndRestore(backupDir: backup, saveFreq: backupFreq.map(SaveFrequency.batches) ?? .epoch))
+        }
         let start = ContinuousClock.now
         switch training {
         case let .tensors(xTrain, yTrain):
@@ -88,23 +108,21 @@ struct LeNet: ParsableCommand {
             try model.fit(dataset, epochs: epochs, verbose: verbose, callbacks: callbacks,
                           validationData: try Dataset(tensorSlices: (xTest, yTest)).batch(batchSize))
         }
-        let trainTime = ContinuousClock.now - start
-        let trainSeconds = trainTime.components.seconds
+        let elapsed = (ContinuousClock.now - start).components
+        let trainSeconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18
         let communication = Distributed.communication, gradients = Distributed.gradientCommunication
         let score = try model.evaluate(xTest, yTest, verbose: 0)
         guard Distributed.rank == 0 else { return }
         print("Test loss: \(score[0])")
         print("Test accuracy: \(score[1])")
-        print("Training time: \(trainSeconds) s for \(epochs) epoch(s)")
+        print("Training time: \(String(format: "%.2f", trainSeconds)) s for \(epochs) epoch(s)")
         if dataParallel {
             // Rank 0's view: one gradient allreduce a step; "all collectives" adds the step
             // status, the metrics and validation.
             let steps = Double(Swift.max(1, gradients.calls))
-            let seconds = Double(trainTime.components.seconds) + Double(trainTime.components.attoseconds) * 1e-18
-            func rounded(_ value: Double, _ digits: Double) -> Double { (value * digits).rounded() / digits }
-            print("Data parallel over \(Distributed.size) process(es): \(rounded(seconds / Double(Swift.max(epochs, 1)), 100)) s per epoch")
-            print("Gradient allreduce per step: \(Int(Double(gradients.bytes) / steps)) bytes, \(rounded(1000 * gradients.seconds / steps, 1000)) ms; "
-                + "all collectives per step: \(rounded(Double(communication.calls) / steps, 10)) calls, \(rounded(1000 * communication.seconds / steps, 1000)) ms")
+            print("Data parallel over \(Distributed.size) process(es): \(String(format: "%.2f", trainSeconds / Double(Swift.max(epochs, 1)))) s per epoch")
+            print("Gradient allreduce per step: \(Int(Double(gradients.bytes) / steps)) bytes, \(String(format: "%.3f", 1000 * gradients.seconds / steps)) ms; "
+                + "all collectives per step: \(String(format: "%.1f", Double(communication.calls) / steps)) calls, \(String(format: "%.3f", 1000 * communication.seconds / steps)) ms")
         }
         if let save {
             let started = ContinuousClock.now

@@ -24,6 +24,8 @@ JSON files:
     callbacks.json    callbacks, learning-rate schedules, class/sample weights
                       and the fit arguments that come with them, TensorBoard
                       event files (written by callbacks.py)
+    metrics.json      the stateful metrics over several batches, their configs,
+                      names and short fits (written by metrics.py)
 
 Array encoding used everywhere:
     {"shape": [d0, d1, ...], "data": [flat row-major values as floats]}
@@ -1383,6 +1385,12 @@ def main():
     # Losses, optimizers and metrics beyond the lecture ones: training.py.
     import training
     training.write_all(out_dir)
+    # The stateful metrics: metrics.py.
+    import metrics
+    metrics.write_all(out_dir)
+    # MultiHeadAttention, Attention, AdditiveAttention: attention.py.
+    import attention
+    attention.write_all(out_dir)
 
 
 if __name__ == "__main__":

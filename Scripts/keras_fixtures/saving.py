@@ -357,6 +357,8 @@ def swift_case_data(name, rng):
         return x, (gf.normal(rng, (4, 6)), [one_hot(4, 3), gf.normal(rng, (4, 1))])
     if name == "shared_and_nested":
         return [gf.normal(rng, (3, 5)), gf.normal(rng, (3, 5))], None
+    if name == "attention_text":
+        return ids(rng, (4, 12), 50, 4), (ids(rng, (8, 12), 50, 3), labels(8, 3))
     if name == "custom_layer":
         return gf.normal(rng, (3, 3)), (gf.normal(rng, (4, 3)), gf.normal(rng, (4, 4)))
     raise ValueError(f"no data for the Swift-written case {name}")

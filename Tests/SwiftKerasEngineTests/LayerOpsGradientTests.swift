@@ -108,4 +108,29 @@ import Testing
         }
         #expect(zip(masked.scalars[0..<4], firstRow).allSatisfy { Swift.abs($0 - $1) < 1e-6 })
     }
+
+    @Test(arguments: [(false, false), (false, true), (true, false), (true, true)])
+    func batchedMatmul(transposeA: Bool, transposeB: Bool) throws {
+        var rng = RandomGenerator(seed: 53)
+        let (batch, m, k, n) = (3, 4, 5, 2)
+        let a = Tensor.randomNormal(transposeA ? [batch, k, m] : [batch, m, k], using: &rng)
+        let b = Tensor.randomNormal(transposeB ? [batch, n, k] : [batch, k, n], using: &rng)
+        check(try checkGradients(at: [a, b]) {
+            try SwiftKerasEngine.batchedMatmul($0[0], $0[1], transposeA: transposeA, transposeB: transposeB)
+        }, "batched matmul transposeA \(transposeA) transposeB \(transposeB)")
+        // Each product against a plain triple loop.
+        let c = try SwiftKerasEngine.batchedMatmul(a, b, transposeA: transposeA, transposeB: transposeB)
+        #expect(c.shape == [batch, m, n])
+        let (pa, pb, pc) = (a.scalars, b.scalars, c.scalars)
+        for i in 0..<batch { for r in 0..<m { for col in 0..<n {
+            var sum: Float = 0
+            for j in 0..<k {
+                let x = transposeA ? pa[i * k * m + j * m + r] : pa[i * m * k + r * k + j]
+                let y = transposeB ? pb[i * n * k + col * k + j] : pb[i * k * n + j * n + col]
+                sum += x * y
+            }
+            #expect(Swift.abs(pc[i * m * n + r * n + col] - sum) < 1e-4)
+        } } }
+        #expect(throws: TensorError.self) { try SwiftKerasEngine.batchedMatmul(a, a.reshaped([batch, -1, 1])) }
+    }
 }

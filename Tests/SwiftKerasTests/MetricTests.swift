@@ -148,8 +148,162 @@ import Testing
         // Each pass starts from a reset state.
         let again = try model.evaluate(try x.slice(rows: 0..<2), try y.slice(rows: 0..<2), verbose: 0)
         #expect(again[1] == 0 && again[2] == 0)
+        // Weights per sample weigh each sample's mean; weights per value (a mask of steps) each value.
+        let wrapper = MeanMetricWrapper(name: "value") { _, yPred in yPred }
+        let values = try Tensor([[1, 2, 3], [4, 5, 9]])
+        try wrapper.updateState(yTrue: values, yPred: values, sampleWeight: Tensor([1, 3]))
+        #expect(Swift.abs(wrapper.result().item - (2 + 3 * 6) / 4) < 1e-6)
+        wrapper.resetState()
+        try wrapper.updateState(yTrue: values, yPred: values, sampleWeight: Tensor([1, 1, 0, 0, 1, 0]))
+        #expect(Swift.abs(wrapper.result().item - 8 / 3) < 1e-6)
         // Its direction drives a monitor in mode auto: a falling error improves.
         let stopper = EarlyStopping(monitor: "max_error", patience: 0)
         try model.fit(x, y, epochs: 1, verbose: 0, callbacks: [stopper])
+    }
+
+    // MARK: Keras parity (Fixtures/metrics.json, from Scripts/keras_fixtures/metrics.py)
+
+    static func section(_ key: String) throws -> Any? { try Fixtures.loadObject("metrics")[key] }
+
+    static func cases() throws -> [[String: Any]] { try #require(try section("cases") as? [[String: Any]]) }
+
+    static var caseNames: [String] { ((try? cases()) ?? []).compactMap { $0["name"] as? String } }
+
+    static func configValue(_ any: Any?) throws -> ConfigValue {
+        let json = try JSONSerialization.data(withJSONObject: any ?? NSNull(), options: [.sortedKeys, .fragmentsAllowed])
+        return try ConfigValue.parse(json: Array(json))
+    }
+
+    /// |actual - expected| <= 1e-5 |expected| (1e-7 near 0), shapes equal.
+    func expectRelative(_ actual: Tensor, _ expected: Tensor, _ what: String) {
+        #expect(actual.shape == expected.shape, "\(what): shape \(actual.shape) vs \(expected.shape)")
+        guard actual.shape == expected.shape else { return }
+        for (a, e) in zip(actual.scalars, expected.scalars) {
+            #expect(Swift.abs(a - e) <= Swift.max(1e-5 * Swift.abs(e), 1e-7), "\(what): \(actual.scalars) vs \(expected.scalars)")
+        }
+    }
+
+    @Test(arguments: caseNames)
+    func kerasParityOverBatches(_ name: String) throws {
+        let fixture = try #require(try Self.cases().first { $0["name"] as? String == name })
+        let className = try #require(fixture["class_name"] as? String)
+        let serialized: ConfigValue = ["class_name": .string(className), "config": try Self.configValue(fixture["config"])]
+        let metric = try #require(try metricFromConfig(serialized).object)
+        let batches = try #require(fixture["batches"] as? [[String: Any]])
+        let results = try tensors(fixture["results"])
+        for (i, batch) in batches.enumerated() {
+            try metric.updateState(yTrue: try tensor(batch["y_true"]), yPred: try tensor(batch["y_pred"]),
+                                   sampleWeight: try batch["sample_weight"].map { try tensor($0) })
+            expectRelative(metric.result(), results[i], "\(name) after batch \(i + 1)")
+        }
+        // The state adds up: the batches split over two copies, their states summed, give the same result.
+        let state = metric.state
+        metric.resetState()
+        #expect(metric.state.allSatisfy { $0 == 0 }, "\(name): reset")
+        metric.state = state
+        expectRelative(metric.result(), results[results.count - 1], "\(name) from its state")
+    }
+
+    @Test func configsAreWrittenAndReadAsKerasWritesThem() throws {
+        let configs = try #require(try Self.section("configs") as? [String: Any])
+        for (key, value) in configs {
+            let expected = try Self.configValue(value)
+            let metric = try #require(try metricFromConfig(expected).object, "\(key)")
+            #expect(serializeMetric(metric) == expected, "\(key): \(serializeMetric(metric)) vs \(expected)")
+        }
+    }
+
+    @Test func stringNamesResolveAsKerasResolvesThem() throws {
+        let names = try #require(try Self.section("names") as? [String: [String: Any]])
+        for (name, expected) in names {
+            if expected["error"] as? Bool == true {
+                #expect(message { _ = try compiledMetrics([[Metric(stringLiteral: name)]]) }.contains("Could not interpret metric identifier"), "\(name)")
+                continue
+            }
+            _ = try compiledMetrics([[Metric(stringLiteral: name)]])
+            guard let className = expected["class_name"] as? String else { continue }
+            let metric = try Metric(stringLiteral: name).instantiate(yTrue: Tensor.zeros([2, 3]), yPred: Tensor.zeros([2, 3]))
+            #expect(String(describing: type(of: metric)) == className, "\(name)")
+            // A name logs as it is written, as in Keras ("mae", not "mean_absolute_error").
+            #expect(metric.name == name)
+        }
+    }
+
+    static var fitNames: [String] { ((try? section("fits") as? [[String: Any]]) ?? []).compactMap { $0["name"] as? String } }
+
+    @Test(arguments: fitNames)
+    func aShortFitLogsWhatKerasLogs(_ name: String) throws {
+        let fits = try #require(try Self.section("fits") as? [[String: Any]])
+        let fixture = try #require(fits.first { $0["name"] as? String == name })
+        let model = Sequential([Dense(1, activation: .sigmoid, inputShape: [3])])
+        try model.setWeights([try tensor(fixture["kernel"]), try tensor(fixture["bias"])])
+        let metrics = try #require(fixture["metrics"] as? [String]).map { Metric(stringLiteral: $0) }
+        model.compile(loss: .binaryCrossentropy, optimizer: SGD(learningRate: 0.5), metrics: metrics)
+        let history = try model.fit(try tensor(fixture["x"]), try tensor(fixture["y"]), batchSize: 4, epochs: 2, verbose: 0,
+                                    validationData: (try tensor(fixture["x_val"]), try tensor(fixture["y_val"])), shuffle: false)
+        let expected = try #require(fixture["history"] as? [String: [Double]])
+        #expect(history.history.keys.sorted() == expected.keys.sorted())
+        for (key, values) in expected {
+            let actual = history.history[key] ?? []
+            #expect(actual.count == values.count, "\(key)")
+            for (a, e) in zip(actual, values) { #expect(Swift.abs(Double(a) - e) <= 1e-4 * Swift.max(1, Swift.abs(e)), "\(key): \(actual) vs \(values)") }
+        }
+        let settings = try #require(model.compiled)
+        let configMetrics = try #require(compileConfig(settings)["metrics"])
+        #expect(configMetrics == (try Self.configValue(fixture["compile_config_metrics"])))
+    }
+
+    // MARK: Saving
+
+    @Test func compiledMetricsRoundTripThroughAKerasFile() throws {
+        let model = Sequential([Dense(1, activation: .sigmoid, inputShape: [3])])
+        model.compile(loss: .binaryCrossentropy, optimizer: SGD(),
+                      metrics: ["accuracy", "auc", Metric(AUC(curve: .pr, summationMethod: .minoring, name: "pr")),
+                                Metric(Precision(thresholds: 0.4, name: "p")), Metric(F1Score(average: .macro, threshold: 0.5)), "mse"])
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("metric-tests-\(getpid())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("m.keras").path
+        try model.save(path)
+        let loaded = try loadModel(path)
+        let saved = try #require(model.compiled).metrics[0].map(\.serialized)
+        #expect(try #require(loaded.compiled).metrics[0].map(\.serialized) == saved)
+        #expect(try #require(loaded.compiled).metrics[0].map(\.name) == ["accuracy", "auc", "pr", "p", "f1_score", "mse"])
+        let x = try Tensor([[0.1, 0.2, 0.3], [1, -1, 0.5], [0.3, 0.3, -2], [2, 1, 0]]), y = try Tensor([[0], [1], [0], [1]])
+        #expect(try loaded.evaluate(x, y, verbose: 0) == (try model.evaluate(x, y, verbose: 0)))
+    }
+
+    // MARK: Bad arguments and results that logs cannot hold
+
+    @Test func badArgumentsThrowNamingTheMetricAndTheArgument() throws {
+        let model = Sequential([Dense(3, activation: .sigmoid, inputShape: [2])])
+        let x = Tensor.zeros([4, 2]), y = Tensor.zeros([4, 3])
+        let cases: [(Metric, String)] = [
+            (Metric(AUC(numThresholds: 1)), "num_thresholds"), (Metric(Precision(thresholds: [1.5])), "thresholds"),
+            (Metric(Recall(topK: 0)), "top_k"), (Metric(Precision(classId: -1)), "class_id"),
+            (Metric(Recall(classId: 3)), "class_id"), (Metric(F1Score(threshold: 0)), "threshold"),
+        ]
+        for (metric, argument) in cases {
+            model.compile(loss: .binaryCrossentropy, optimizer: SGD(), metrics: [metric])
+            let text = message { try model.fit(x, y, verbose: 0) }
+            #expect(text.contains("metric \"\(metric.name)\"") && text.contains(argument), "\(metric.name): \(text)")
+        }
+        // One value per class or per threshold does not fit in logs.
+        for metric in [Metric(F1Score()), Metric(Precision(thresholds: [0.3, 0.6]))] {
+            model.compile(loss: .binaryCrossentropy, optimizer: SGD(), metrics: [metric])
+            let text = message { _ = try model.evaluate(x, y, verbose: 0) }
+            #expect(text.contains("metric \"\(metric.name)\"") && text.contains("3 values") || text.contains("2 values"), "\(text)")
+        }
+    }
+
+    @Test func monitorsInModeAutoFollowTheMetricsDirection() throws {
+        let model = Sequential([Dense(1, activation: .sigmoid, inputShape: [2])])
+        model.compile(loss: .binaryCrossentropy, optimizer: SGD(), metrics: ["auc", "mae", Metric(RootMeanSquaredError(name: "rmse"))])
+        for (monitor, lowerIsBetter) in [("val_auc", false), ("mae", true), ("val_rmse", true), ("loss", true)] {
+            let stopper = EarlyStopping(monitor: monitor)
+            stopper.model = model
+            try stopper.checkMonitor()
+            #expect(stopper.isImprovement(1, over: 2) == lowerIsBetter, "\(monitor)")
+        }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import SwiftKeras
 
@@ -46,6 +47,32 @@ import Testing
         #expect(message { _ = try Conv2D(2, (3, 3), strides: (.max, .max), padding: .same)(Tensor.zeros([1, 5, 5, 1])) } == "")
     }
 
+    @Test func windowsBeyondTheKernelsSizesThrow() throws {
+        let image = Tensor.zeros([1, 5, 5, 1])
+        // Spans that pass Int, and padded frames beyond the kernels' 32-bit sizes.
+        #expect(message { _ = try Conv2D(2, (3, 3), padding: .same, dilationRate: (1 << 62, 1))(image) } != "")
+        #expect(message { _ = try Conv2D(2, (3, 3), padding: .same, dilationRate: (1 << 20, 1 << 20))(image) }.contains("32-bit"))
+        #expect(message { _ = try DepthwiseConv2D((3, 3), padding: .same, dilationRate: (1 << 40, 1))(image) } != "")
+        #expect(message { _ = try Conv2DTranspose(2, (3, 3), strides: (.max, .max))(Tensor.zeros([1, 2, 2, 1])) }.contains("beyond Int"))
+        #expect(message { _ = try Conv2DTranspose(2, (3, 3), strides: (.max, 1), padding: .same)(Tensor.zeros([1, 2, 2, 1])) }.contains("beyond Int"))
+        #expect(message { _ = try MaxPooling2D((.max, .max), padding: .same)(image) } != "")
+        #expect(message { _ = try Conv1D(filters: 2, kernelSize: 3, padding: .same, dilationRate: 1 << 62)(Tensor.zeros([1, 5, 1])) } != "")
+        // A single output row ignores its stride, as before.
+        #expect(try MaxPooling2D((2, 2), strides: (.max, .max))(image).shape == [1, 1, 1, 1])
+    }
+
+    @Test func matrixSizesBeyond32BitsThrow() throws {
+        // 2^31 columns: mapped lazily, never touched, since the product is refused first. A
+        // machine that refuses to map 8 GB at all cannot build these operands.
+        guard TensorStorage.canAllocate(count: 1 << 31) else { return }
+        let wide = Tensor(uninitializedShape: [1, 1 << 31])
+        let tall = Tensor(uninitializedShape: [1 << 31, 1])
+        let text = message { _ = try wide.matmul(tall) }
+        #expect(text.contains("matmul") && text.contains("32-bit"), "\(text)")
+        let batched = message { _ = try batchedMatmul(wide.reshaped([1, 1, 1 << 31]), tall.reshaped([1, 1 << 31, 1])) }
+        #expect(batched.contains("batched_matmul") && batched.contains("32-bit"), "\(batched)")
+    }
+
     @Test func hugeLayersThatCannotBeAllocatedAreResourceExhausted() throws {
         // 2^40 units over 4096 inputs: 2^54 bytes, a count a tensor may have but no machine holds.
         let text = message { _ = try Dense(1 << 40, name: "wide")(Tensor.zeros([1, 4096])) }
@@ -68,6 +95,16 @@ import Testing
         #expect(message { _ = try toCategorical(Tensor([3e9]), numClasses: 4) }.contains("to_categorical"))
         #expect(message { _ = try toCategorical(Tensor([1, 2]), numClasses: .max) }.contains("to_categorical"))
         #expect(try toCategorical(Tensor([1, 0])).scalars == [0, 1, 1, 0])
+    }
+
+    @Test func idxHeadersWhoseSizesPassIntThrow() throws {
+        let path = NSTemporaryDirectory() + "swiftkeras-idx-\(UInt64.random(in: 0...UInt64.max))"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        // Magic 2051, one image of 0xFFFFFFFF x 0xFFFFFFFF pixels, and no pixels.
+        let header: [UInt8] = [0, 0, 8, 3, 0, 0, 0, 1, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF]
+        try Data(header).write(to: URL(fileURLWithPath: path))
+        let text = message { _ = try MNIST.readImages(path) }
+        #expect(text.contains(path) && text.contains("more than Int.max"), "\(text)")
     }
 
     @Test func imdbIndexFromBeyondIntThrows() throws {
@@ -97,5 +134,29 @@ import Testing
         #expect(message { _ = try Tensor(repeating: 0, checkedShape: [-2]) }.contains("-2"))
         #expect(message { _ = try Tensor(repeating: 1, checkedShape: [Int.max, 2]) }.contains("too large"))
         #expect(try Tensor(repeating: 0, checkedShape: [2, 0]).shape == [2, 0])
+    }
+
+    // MARK: Sharing one model between threads
+
+    @Test func oneModelEvaluatedAndPredictedFromTwoThreads() throws {
+        // evaluate checks (rebuilds) the stack on every call, writing its output shapes.
+        let model = Sequential([Dense(8, activation: .relu, inputShape: [4]), Dense(3)])
+        model.compile(loss: .mse, optimizer: SGD())
+        let x = try Tensor((0..<64).map { Float($0) / 64 }, shape: [16, 4]), y = Tensor.zeros([16, 3])
+        let alone = try model.evaluate(x, y, verbose: 0)
+        let predicted = try model.predict(x).scalars
+        let shared = Shared(model)
+        let mismatches = Mutex(0)
+        DispatchQueue.concurrentPerform(iterations: 2) { thread in
+            for round in 0..<40 {
+                // Both threads evaluate; each also predicts on alternate rounds.
+                let same = round % 2 == thread
+                    ? (try? shared.value.predict(x).scalars) == predicted
+                    : (try? shared.value.evaluate(x, y, verbose: 0)) == alone
+                if !same { mismatches.withLock { $0 += 1 } }
+            }
+        }
+        #expect(mismatches.withLock { $0 } == 0)
+        #expect(model.layerOutputShapes == [[8], [3]])
     }
 }

@@ -44,18 +44,24 @@ enum Files {
         return slash == path.startIndex ? "/" : String(path[..<slash])
     }
 
+    /// The names in a folder (without "." and ".."); empty when it does not exist.
+    static func list(_ path: String) throws -> [String] {
+        guard isDirectory(path) else { return [] }
+        guard let dir = opendir(path) else { throw failure(path, "cannot be listed") }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
     /// Removes a file or a folder with everything in it; nothing when it does not exist.
     static func remove(_ path: String) throws {
         guard exists(path) else { return }
         if isDirectory(path) {
-            guard let dir = opendir(path) else { throw failure(path, "cannot be listed") }
-            var names: [String] = []
-            while let entry = readdir(dir) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-                if name != "." && name != ".." { names.append(name) }
-            }
-            closedir(dir)
-            for name in names { try remove(path + "/" + name) }
+            for name in try list(path) { try remove(path + "/" + name) }
             guard rmdir(path) == 0 else { throw failure(path, "cannot be removed") }
         } else {
             guard unlink(path) == 0 else { throw failure(path, "cannot be removed") }

@@ -36,6 +36,16 @@ public final class Dataset<Element>: @unchecked Sendable {
         return try start(pass)
     }
 
+    /// Starts pass `number` (passes count from 0); later passes count on from it. fit uses
+    /// it so that a resumed run reads each pass as the interrupted one did.
+    func makeIterator(pass number: Int) throws -> DatasetIterator<Element> {
+        passes.withLock { $0 = Swift.max($0, number + 1) }
+        return try start(number)
+    }
+
+    /// Passes started so far.
+    var passesStarted: Int { passes.withLock { $0 } }
+
     /// Calls `body` on every element of one pass.
     public func forEach(_ body: (Element) throws -> Void) throws {
         let iterator = try makeIterator()

@@ -58,6 +58,12 @@ extension Model {
     func beginDataParallel(_ settings: CompiledSettings, callbacks: [Callback], verbose: Int, steps: Int?) throws
         -> (callbacks: [Callback], verbose: Int) {
         guard let trainer = settings.dataParallel, try Distributed.joined() else { return (callbacks, verbose) }
+        // Every process would write the same backup folder, and each resumes on its own.
+        if callbacks.contains(where: { $0 is BackupAndRestore }) {
+            trainer.failedTogether = true
+            throw KerasError.invalidArgument(
+                "fit with distribution .dataParallel: BackupAndRestore is not supported yet (every process would write the backup); use ModelCheckpoint, which rank 0 runs")
+        }
         // Every process must be given the same data: compare the batches per epoch.
         // (0: not known in advance.)
         var mine = [Double](repeating: 0, count: Distributed.size)

@@ -90,7 +90,7 @@ public final class Conv1D: Layer {
     }
 
     /// The receptive field of the dilated kernel.
-    private var window: Int { (kernelSize - 1) * dilationRate + 1 }
+    private var window: Int { WindowGeometry.span(kernelSize, dilation: dilationRate) }
 
     public override func outputShape(for inputShape: [Int]) throws -> [Int] {
         try inputSpec().check(shape: [nil] + inputShape.map { $0 < 0 ? nil : $0 }, layer: name)

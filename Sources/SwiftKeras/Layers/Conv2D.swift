@@ -83,8 +83,8 @@ public final class Conv2D: Layer {
 
     public override func outputShape(for inputShape: [Int]) throws -> [Int] {
         try inputSpec().check(shape: [nil] + inputShape.map { Optional($0) }, layer: name)
-        let (h, _) = WindowGeometry.outputSize(inputShape[0], (kernelSize.0 - 1) * dilationRate.0 + 1, strides.0, padding)
-        let (w, _) = WindowGeometry.outputSize(inputShape[1], (kernelSize.1 - 1) * dilationRate.1 + 1, strides.1, padding)
+        let (h, _) = WindowGeometry.outputSize(inputShape[0], WindowGeometry.span(kernelSize.0, dilation: dilationRate.0), strides.0, padding)
+        let (w, _) = WindowGeometry.outputSize(inputShape[1], WindowGeometry.span(kernelSize.1, dilation: dilationRate.1), strides.1, padding)
         guard h != 0, w != 0 else {  // -1: unknown input size, unknown output size
             throw KerasError.incompatibleInput(
                 layer: name,

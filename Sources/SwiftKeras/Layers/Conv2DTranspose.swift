@@ -91,13 +91,17 @@ public final class Conv2DTranspose: Layer {
     public override func outputShape(for inputShape: [Int]) throws -> [Int] {
         try inputSpec().check(shape: [nil] + inputShape.map { $0 < 0 ? nil : $0 }, layer: name)
         try checkArguments()
-        func length(_ size: Int, _ axis: Int) -> Int {
+        func length(_ size: Int, _ axis: Int) throws -> Int {
             guard size >= 0 else { return -1 }
             let k = axis == 0 ? kernelSize.0 : kernelSize.1, d = axis == 0 ? dilationRate.0 : dilationRate.1
-            return convTransposeOutputLength(size, window: (k - 1) * d + 1, stride: axis == 0 ? strides.0 : strides.1,
-                                             padding: padding, outputPadding: outputPadding.map { axis == 0 ? $0.0 : $0.1 })
+            do {
+                return try convTransposeOutputLength(size, window: WindowGeometry.span(k, dilation: d), stride: axis == 0 ? strides.0 : strides.1,
+                                                     padding: padding, outputPadding: outputPadding.map { axis == 0 ? $0.0 : $0.1 })
+            } catch {
+                throw KerasError.incompatibleInput(layer: name, message: "\(error)")
+            }
         }
-        return [length(inputShape[0], 0), length(inputShape[1], 1), filters]
+        return [try length(inputShape[0], 0), try length(inputShape[1], 1), filters]
     }
 
     public override func call(_ input: Tensor, training: Bool) throws -> Tensor {

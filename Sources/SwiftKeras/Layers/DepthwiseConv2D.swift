@@ -130,8 +130,8 @@ func checkDepthwiseArguments(layer: String, kernelSize: (Int, Int), strides: (In
 /// naming the layer when the window does not fit.
 func windowOutput(layer: String, inputShape: [Int], kernelSize: (Int, Int), strides: (Int, Int), dilationRate: (Int, Int),
                   padding: Padding) throws -> (Int, Int) {
-    let (h, _) = WindowGeometry.outputSize(inputShape[0], (kernelSize.0 - 1) * dilationRate.0 + 1, strides.0, padding)
-    let (w, _) = WindowGeometry.outputSize(inputShape[1], (kernelSize.1 - 1) * dilationRate.1 + 1, strides.1, padding)
+    let (h, _) = WindowGeometry.outputSize(inputShape[0], WindowGeometry.span(kernelSize.0, dilation: dilationRate.0), strides.0, padding)
+    let (w, _) = WindowGeometry.outputSize(inputShape[1], WindowGeometry.span(kernelSize.1, dilation: dilationRate.1), strides.1, padding)
     guard h != 0, w != 0 else {  // -1: unknown input size, unknown output size
         throw KerasError.incompatibleInput(
             layer: layer,

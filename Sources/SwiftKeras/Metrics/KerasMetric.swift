@@ -64,17 +64,20 @@ open class MeanMetricWrapper: KerasMetric {
         guard let fn else { return }
         let values = try fn(yTrue, yPred)
         let samples = values.rank == 0 ? 1 : values.shape[0]
-        let perSample = values.count / Swift.max(samples, 1)
-        let weights = try RowWeights(sampleWeight, rows: samples, samples: samples, metric: name, yPred: values)
+        // One weight per value (the mask of a sequence's steps) weighs each value; one per
+        // sample weighs the sample's mean, as Keras reduces them.
+        let rows = sampleWeight?.count == values.count ? values.count : samples
+        let perRow = values.count / Swift.max(rows, 1)
+        let weights = try RowWeights(sampleWeight, rows: rows, samples: samples, metric: name, yPred: values)
         let p = values.storage.pointer
-        mean.add(rows: samples, weights: weights) { r in
+        mean.add(rows: rows, weights: weights) { r in
             var sum = 0.0
-            for j in 0..<perSample { sum += Double(p[r * perSample + j]) }
-            return sum / Double(Swift.max(perSample, 1))
+            for j in 0..<perRow { sum += Double(p[r * perRow + j]) }
+            return sum / Double(Swift.max(perRow, 1))
         }
     }
 
-    public func result() -> Tensor { Tensor(Float(mean.result)) }
+    open func result() -> Tensor { Tensor(Float(mean.result)) }
     public func resetState() { mean = WeightedMean() }
 
     public var state: [Double] {

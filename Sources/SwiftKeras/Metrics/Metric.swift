@@ -38,6 +38,14 @@ public struct Metric: ExpressibleByStringLiteral, CustomStringConvertible {
     public static var binaryAccuracy: Metric { "binary_accuracy" }
     public static var categoricalAccuracy: Metric { "categorical_accuracy" }
     public static var sparseCategoricalAccuracy: Metric { "sparse_categorical_accuracy" }
+    public static var topKCategoricalAccuracy: Metric { "top_k_categorical_accuracy" }
+    public static var sparseTopKCategoricalAccuracy: Metric { "sparse_top_k_categorical_accuracy" }
+    public static var precision: Metric { "precision" }
+    public static var recall: Metric { "recall" }
+    public static var auc: Metric { "auc" }
+    public static var meanAbsoluteError: Metric { "mae" }
+    public static var meanSquaredError: Metric { "mse" }
+    public static var rootMeanSquaredError: Metric { "root_mean_squared_error" }
 
     public var description: String { name }
 
@@ -98,6 +106,7 @@ func compiledMetrics(_ lists: [[Metric]]) throws -> [[Metric]] {
             if let identifier = metric.identifier, !isAccuracyIdentifier(identifier), metricRegistry[identifier] == nil {
                 throw unknownMetricError(identifier)
             }
+            try (metric.object as? any SerializableMetric)?.checkArguments()
             if let object = metric.object, !seenObjects.insert(ObjectIdentifier(object)).inserted {
                 throw KerasError.invalidArgument(
                     "compile: the metric object \"\(object.name)\" is given twice (or for several outputs); each output needs its own metric object, or pass the metric's name")

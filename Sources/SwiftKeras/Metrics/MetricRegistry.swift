@@ -14,6 +14,12 @@ protocol SerializableMetric: KerasMetric {
     static var className: String { get }
     /// The entries after "name" and "dtype", in Keras's order.
     var configEntries: ConfigObject { get }
+    /// Throws for arguments Keras rejects (compile calls it; so does each update).
+    func checkArguments() throws
+}
+
+extension SerializableMetric {
+    func checkArguments() throws {}
 }
 
 private let metricEntries: [MetricEntry] = [
@@ -31,6 +37,50 @@ private let metricEntries: [MetricEntry] = [
     },
     entry(SparseTopKCategoricalAccuracy.self, .up, { SparseTopKCategoricalAccuracy(name: $0) }) { c in
         SparseTopKCategoricalAccuracy(k: try c.int("k", default: 5), name: try c.name(default: "sparse_top_k_categorical_accuracy"))
+    },
+    entry(Precision.self, .up, { Precision(name: $0) }) { c in
+        let thresholds = try c.thresholds()
+        return Precision(thresholds?.values, asNumber: thresholds?.asNumber ?? false, topK: try c.optionalInt("top_k"), classId: try c.optionalInt("class_id"),
+                  name: try c.name(default: "precision"))
+    },
+    entry(Recall.self, .up, { Recall(name: $0) }) { c in
+        let thresholds = try c.thresholds()
+        return Recall(thresholds?.values, asNumber: thresholds?.asNumber ?? false, topK: try c.optionalInt("top_k"), classId: try c.optionalInt("class_id"),
+               name: try c.name(default: "recall"))
+    },
+    entry(AUC.self, .up, { AUC(name: $0) }) { c in
+        for key in ["multi_label"] where c[key]?.boolValue == true {
+            throw SavingError("metric config: AUC with \(key)=true is not supported")
+        }
+        if let weights = c["label_weights"], !weights.isNull { throw SavingError("metric config: AUC with label_weights is not supported") }
+        guard let curve = AUC.Curve(rawValue: c["curve"]?.stringValue?.uppercased() ?? "ROC") else {
+            throw SavingError("metric config: AUC curve must be ROC or PR, found \(c["curve"]!.excerpt)")
+        }
+        guard let summation = AUC.SummationMethod(rawValue: c["summation_method"]?.stringValue ?? "interpolation") else {
+            throw SavingError("metric config: AUC summation_method must be interpolation, minoring or majoring, found \(c["summation_method"]!.excerpt)")
+        }
+        return AUC(numThresholds: try c.int("num_thresholds", default: 200), curve: curve, summationMethod: summation,
+                   name: try c.name(default: "auc"), thresholds: try c.thresholds()?.values, fromLogits: c["from_logits"]?.boolValue ?? false)
+    },
+    entry(MeanAbsoluteError.self, .down, { MeanAbsoluteError(name: $0) }) { c in
+        MeanAbsoluteError(name: try c.name(default: "mean_absolute_error"))
+    },
+    entry(MeanSquaredError.self, .down, { MeanSquaredError(name: $0) }) { c in
+        MeanSquaredError(name: try c.name(default: "mean_squared_error"))
+    },
+    entry(RootMeanSquaredError.self, .down, { RootMeanSquaredError(name: $0) }) { c in
+        RootMeanSquaredError(name: try c.name(default: "root_mean_squared_error"))
+    },
+    entry(F1Score.self, .up, { F1Score(name: $0) }) { c in
+        var average: F1Score.Average?
+        if let value = c["average"], !value.isNull {
+            guard let parsed = value.stringValue.flatMap(F1Score.Average.init(rawValue:)) else {
+                throw SavingError("metric config: F1Score average must be null, micro, macro or weighted, found \(value.excerpt)")
+            }
+            average = parsed
+        }
+        let threshold: Float? = c["threshold"]?.isNull ?? true ? nil : try c.float("threshold", default: 0)
+        return F1Score(average: average, threshold: threshold, name: try c.name(default: "f1_score"))
     },
 ]
 
@@ -69,7 +119,9 @@ let metricRegistry: [String: MetricEntry] = {
 }()
 
 /// Keras's extra spellings (keras.metrics ALL_OBJECTS_DICT) of the metrics built in here.
-private let metricAliases: [(String, String)] = []
+private let metricAliases: [(String, String)] = [
+    ("mae", "MeanAbsoluteError"), ("MAE", "MeanAbsoluteError"), ("mse", "MeanSquaredError"), ("MSE", "MeanSquaredError"),
+]
 
 /// Keras's serialized form of a metric object, as compile_config lists it.
 func serializeMetric(_ metric: any KerasMetric) -> ConfigValue {
@@ -111,6 +163,21 @@ extension ConfigObject {
         return Float(number)
     }
 
+    func optionalInt(_ key: String) throws -> Int? {
+        guard let entry = self[key], !entry.isNull else { return nil }
+        return try int(key, default: 0)
+    }
+
+    /// Keras's `thresholds`: null, one number or a list of numbers.
+    func thresholds() throws -> (values: [Float], asNumber: Bool)? {
+        guard let entry = self["thresholds"], !entry.isNull else { return nil }
+        if let number = entry.doubleValue { return ([Float(number)], true) }
+        guard let items = entry.arrayValue, items.allSatisfy({ $0.doubleValue != nil }) else {
+            throw SavingError("metric config: thresholds must be a number or a list of numbers, found \(entry.excerpt)")
+        }
+        return (items.map { Float($0.doubleValue!) }, false)
+    }
+
     func int(_ key: String, default value: Int) throws -> Int {
         guard let entry = self[key], !entry.isNull else { return value }
         guard let number = entry.intValue else { throw SavingError("metric config: \(key) must be an integer, found \(entry.excerpt)") }
@@ -141,4 +208,59 @@ extension TopKCategoricalAccuracy: SerializableMetric {
 extension SparseTopKCategoricalAccuracy: SerializableMetric {
     static let className = "SparseTopKCategoricalAccuracy"
     var configEntries: ConfigObject { ["k": .int(k)] }
+}
+
+/// Keras writes thresholds as given: one number or a list.
+private func thresholdsConfig(_ thresholds: [Float]?, single: Bool) -> ConfigValue {
+    guard let thresholds else { return nil }
+    return single && thresholds.count == 1 ? .float(thresholds[0]) : .array(thresholds.map { .float($0) })
+}
+
+private func optional(_ value: Int?) -> ConfigValue { value.map { .int($0) } ?? nil }
+
+extension Precision: SerializableMetric {
+    static let className = "Precision"
+    var configEntries: ConfigObject {
+        ["thresholds": thresholdsConfig(thresholds, single: thresholdGivenAsNumber), "top_k": optional(topK), "class_id": optional(classId)]
+    }
+}
+
+extension Recall: SerializableMetric {
+    static let className = "Recall"
+    var configEntries: ConfigObject {
+        ["thresholds": thresholdsConfig(thresholds, single: thresholdGivenAsNumber), "top_k": optional(topK), "class_id": optional(classId)]
+    }
+}
+
+extension AUC: SerializableMetric {
+    static let className = "AUC"
+    var configEntries: ConfigObject {
+        var config: ConfigObject = ["num_thresholds": .int(numThresholds), "curve": .string(curve.rawValue),
+                                    "summation_method": .string(summationMethod.rawValue), "multi_label": false,
+                                    "num_labels": nil, "label_weights": nil, "from_logits": .bool(fromLogits)]
+        if let thresholds { config["thresholds"] = .array(thresholds.map { .float($0) }) }
+        return config
+    }
+}
+
+extension MeanAbsoluteError: SerializableMetric {
+    static let className = "MeanAbsoluteError"
+    var configEntries: ConfigObject { [:] }
+}
+
+extension MeanSquaredError: SerializableMetric {
+    static let className = "MeanSquaredError"
+    var configEntries: ConfigObject { [:] }
+}
+
+extension RootMeanSquaredError: SerializableMetric {
+    static let className = "RootMeanSquaredError"
+    var configEntries: ConfigObject { [:] }
+}
+
+extension F1Score: SerializableMetric {
+    static let className = "F1Score"
+    var configEntries: ConfigObject {
+        ["average": average.map { .string($0.rawValue) } ?? nil, "threshold": threshold.map { .float($0) } ?? nil]
+    }
 }

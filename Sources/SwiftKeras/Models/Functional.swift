@@ -7,6 +7,10 @@ public final class KerasTensor: CustomStringConvertible {
     public let shape: [Int]
     let node: GraphNode
     let index: Int
+    /// The serial of the MultiHeadAttention node after which this tensor carries no mask:
+    /// Keras's MultiHeadAttention removes the masks of its inputs when called, so layers
+    /// called on them later see none (as in a model Keras built or loaded).
+    var maskRemovedAfter: Int?
 
     init(shape: [Int], node: GraphNode, index: Int) {
         self.shape = shape
@@ -83,6 +87,9 @@ final class GraphNode {
         case recurrentWithStates
         /// A whole model used as a layer.
         case model(Model)
+        /// An attention layer; inputs: query, value, then the key and the attention mask
+        /// when given. Outputs: the attention output, then the scores when asked for.
+        case attention(AttentionCall)
     }
 
     let operation: Operation
@@ -121,8 +128,25 @@ final class GraphNode {
             return [(output, rnn.computeMask(x, mask: mask))] + finalStates.map { ($0, nil) }
         case .model(let model):
             return try model.callWithMasks(values.map(\.0), training: training).map { ($0.output, $0.mask) }
+        case .attention(let call):
+            let attention = layer as! any AttentionLayer
+            let key = call.hasKey ? values[2] : nil
+            let inputs = AttentionInputs(
+                query: values[0].0, value: values[1].0, key: key?.0, queryMask: values[0].1, valueMask: values[1].1,
+                keyMask: key?.1, attentionMask: call.hasAttentionMask ? values[call.hasKey ? 3 : 2].0 : nil,
+                useCausalMask: call.useCausalMask, returnsAttentionScores: call.returnAttentionScores)
+            let (output, scores) = try attention.run(inputs, training: training)
+            return [(output, values[0].1)] + (call.returnAttentionScores ? [(scores, nil)] : [])
         }
     }
+}
+
+/// How an attention layer was called in a graph (Keras's call arguments).
+struct AttentionCall {
+    let hasKey: Bool
+    let hasAttentionMask: Bool
+    let returnAttentionScores: Bool
+    let useCausalMask: Bool
 }
 
 // MARK: Calling layers on symbolic tensors
@@ -133,6 +157,9 @@ extension Layer {
     public func callAsFunction(_ input: KerasTensor) throws -> KerasTensor {
         if self is MergeLayer {
             throw KerasError.invalidArgument("Layer \"\(name)\" merges several inputs: call it on a list of tensors")
+        }
+        if self is any AttentionLayer {
+            throw attentionNeedsSeveralInputs(self, "a call on a query and a value")
         }
         if let rnn = self as? RNNLayer, rnn.returnState {
             throw KerasError.invalidArgument(
@@ -150,6 +177,26 @@ extension MergeLayer {
         let shape = try mergedShape(inputs.map(\.shape))
         try buildIfNeeded(inputShapes: inputs.map(\.shape))
         return GraphNode(operation: .merge, layer: self, inputs: inputs).output(shape: shape, index: 0)
+    }
+}
+
+extension AttentionLayer {
+    /// Calls the attention layer on symbolic tensors, building it for their shapes; returns
+    /// the output, then the scores when `returnAttentionScores`.
+    func callSymbolic(query: KerasTensor, value: KerasTensor, key: KerasTensor?, attentionMask: KerasTensor?,
+                      returnAttentionScores: Bool, useCausalMask: Bool) throws -> [KerasTensor] {
+        try buildIfNeeded(queryShape: query.shape, valueShape: value.shape, keyShape: key?.shape)
+        let shapes = try attentionShapes(queryShape: query.shape, valueShape: value.shape, keyShape: key?.shape)
+        let call = AttentionCall(hasKey: key != nil, hasAttentionMask: attentionMask != nil,
+                                 returnAttentionScores: returnAttentionScores, useCausalMask: useCausalMask)
+        let inputs = [query, value] + (key.map { [$0] } ?? []) + (attentionMask.map { [$0] } ?? [])
+        let node = GraphNode(operation: .attention(call), layer: self, inputs: inputs)
+        if self is MultiHeadAttention {
+            for tensor in [query, value] + (key.map { [$0] } ?? []) where tensor.maskRemovedAfter == nil {
+                tensor.maskRemovedAfter = node.serial
+            }
+        }
+        return [node.output(shape: shapes.output, index: 0)] + (returnAttentionScores ? [node.output(shape: shapes.scores, index: 1)] : [])
     }
 }
 
@@ -343,6 +390,11 @@ final class FunctionalGraph {
             let rnn = node.layer as! RNNLayer
             let output = (try? rnn.outputShape(for: node.inputs[0].shape)) ?? []
             return [output] + Array(repeating: [rnn.units], count: rnn.kind == .lstm ? 2 : 1)
+        case .attention(let call):
+            let key = call.hasKey ? node.inputs[2].shape : nil
+            guard let shapes = try? (node.layer as! any AttentionLayer).attentionShapes(
+                queryShape: node.inputs[0].shape, valueShape: node.inputs[1].shape, keyShape: key) else { return [[]] }
+            return [shapes.output] + (call.returnAttentionScores ? [shapes.scores] : [])
         default: return [(try? node.layer.outputShape(for: node.inputs[0].shape)) ?? []]
         }
     }
@@ -385,6 +437,7 @@ final class FunctionalGraph {
                 guard let value = computed[key(input)] else {
                     throw KerasError.notReady("internal: layer \"\(node.layer.name)\" ran before its input")
                 }
+                if let removed = input.maskRemovedAfter, node.serial > removed { return (value.0, nil) }
                 return value
             }
             for (index, result) in try node.run(arguments, training: training).enumerated() {

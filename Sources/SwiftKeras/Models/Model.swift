@@ -28,8 +28,10 @@ open class Model {
     weak var layerView: ModelLayer?
     /// Set (by a callback) to end fit after the current batch (Keras's `stop_training`).
     public var stopTraining = false
-    /// The epoch fit starts from, when a callback restored a backup (BackupAndRestore).
-    var resumeEpoch: Int?
+    /// Where fit resumes, when a callback restored a backup (BackupAndRestore).
+    var resumePosition: TrainingPosition?
+    /// Where the running fit stands (nil outside fit).
+    var fitProgress: FitProgress?
     /// Whether a functional model was given lists of inputs and outputs or single tensors
     /// (its config records which, as Keras's does).
     var inputsGivenAsList = true

@@ -1,7 +1,11 @@
+import Synchronization
+
 /// A plain stack of layers, each feeding the next (Keras's `Sequential`).
 public final class Sequential: Model {
     private var stack: [Layer]
-    private var outputShapes: [[Int]] = []
+    /// Each layer's output shape, from the last build. fit and evaluate rebuild (check) the
+    /// stack on every call, so threads sharing a built model write it at once: under a lock.
+    private let outputShapes = Mutex<[[Int]]>([])
     /// The input shape of a model loaded from a config with an InputLayer, and that layer's
     /// name; models built in code take the first layer's `inputShape` instead.
     var configInputShape: [Int]?
@@ -15,11 +19,11 @@ public final class Sequential: Model {
     /// Appends a layer on top of the stack.
     public func add(_ layer: Layer) {
         stack.append(layer)
-        outputShapes = []
+        outputShapes.withLock { $0 = [] }
     }
 
     /// Removes the last layer.
-    public func pop() { if !stack.isEmpty { stack.removeLast(); outputShapes = [] } }
+    public func pop() { if !stack.isEmpty { stack.removeLast(); outputShapes.withLock { $0 = [] } } }
 
     public override var layers: [Layer] { stack }
 
@@ -30,7 +34,7 @@ public final class Sequential: Model {
 
     public override var outputNames: [String] { stack.last.map { [$0.name] } ?? [] }
 
-    public override var layerOutputShapes: [[Int]] { outputShapes }
+    public override var layerOutputShapes: [[Int]] { outputShapes.withLock { $0 } }
 
     @discardableResult
     public override func build(inputShapes: [[Int]]) throws -> [[Int]] {
@@ -53,7 +57,7 @@ public final class Sequential: Model {
             shape = try layer.outputShape(for: shape)
             shapes.append(shape)
         }
-        outputShapes = shapes
+        outputShapes.withLock { $0 = shapes }
         return shape
     }
 

@@ -77,6 +77,9 @@ public enum LayerRegistry {
         ("RandomZoom", RandomZoom.self),
         ("RandomTranslation", RandomTranslation.self),
         ("TextVectorization", TextVectorization.self),
+        ("MultiHeadAttention", MultiHeadAttention.self),
+        ("Attention", Attention.self),
+        ("AdditiveAttention", AdditiveAttention.self),
     ]
 
     /// Keras's other spellings of the same classes.

@@ -91,6 +91,20 @@ private func functionalConfig(_ model: Model, _ graph: FunctionalGraph) throws -
             switch node.operation {
             case .input: return nil
             case .merge: return ["args": [.array(node.inputs.map(tensor))], "kwargs": .object([:])]
+            case .attention(let call):
+                // As Keras records the calls: Attention([q, v, k]) takes a list,
+                // MultiHeadAttention(q, v, key=k, attention_mask=m) keyword arguments; flags
+                // only when set.
+                var kwargs: ConfigObject = [:]
+                let list = (node.layer as! any AttentionLayer).takesInputList
+                var tensors = Array(node.inputs.prefix(2))
+                if call.hasKey {
+                    if list { tensors.append(node.inputs[2]) } else { kwargs["key"] = tensor(node.inputs[2]) }
+                }
+                if call.hasAttentionMask { kwargs["attention_mask"] = tensor(node.inputs.last!) }
+                if call.returnAttentionScores { kwargs["return_attention_scores"] = true }
+                if call.useCausalMask { kwargs["use_causal_mask"] = true }
+                return ["args": list ? [.array(tensors.map(tensor))] : .array(tensors.map(tensor)), "kwargs": .object(kwargs)]
             case .recurrentWithStates where node.inputs.count > 1:
                 return ["args": [tensor(node.inputs[0])], "kwargs": ["initial_state": .array(node.inputs.dropFirst().map(tensor))]]
             default:
@@ -259,12 +273,27 @@ private func functionalFromConfig(_ config: ConfigObject) throws -> Model {
                     progress = true
                     continue
                 }
-                // The tensors going in: a list for merge layers, one tensor otherwise.
+                // The tensors going in: a list for merge layers, one tensor otherwise; an
+                // attention layer takes a list or separate arguments, and its key and
+                // attention mask may come as keyword arguments.
                 var inputs: [KerasTensor] = []
-                for value in first.arrayValue ?? [first] {
+                let isAttention: Bool
+                if case .layer(let layer) = item, layer is any AttentionLayer { isAttention = true } else { isAttention = false }
+                let tensorValues = isAttention && first.arrayValue == nil ? args : first.arrayValue ?? [first]
+                for value in tensorValues {
                     switch try lookup(value, at: what) {
                     case .ready(let t): inputs.append(t)
                     case .notYet: break nodeLoop
+                    }
+                }
+                var attentionKey: KerasTensor?, attentionMask: KerasTensor?
+                if isAttention {
+                    for (name, slot) in [("key", 0), ("attention_mask", 1)] {
+                        guard let value = kwargs[name], !value.isNull else { continue }
+                        switch try lookup(value, at: what + " " + name) {
+                        case .ready(let t): if slot == 0 { attentionKey = t } else { attentionMask = t }
+                        case .notYet: break nodeLoop
+                        }
                     }
                 }
                 var initialState: [KerasTensor]?
@@ -278,8 +307,14 @@ private func functionalFromConfig(_ config: ConfigObject) throws -> Model {
                     }
                     initialState = found
                 }
-                for (key, value) in kwargs where !["mask", "training", "initial_state"].contains(key) {
+                let attentionArguments = ["key", "attention_mask", "return_attention_scores", "use_causal_mask",
+                                          "query_mask", "value_mask", "key_mask"]
+                for (key, value) in kwargs where !["mask", "training", "initial_state"].contains(key)
+                    && !(isAttention && attentionArguments.contains(key)) {
                     throw SavingError("\(what): unsupported call argument '\(key)' = \(value.excerpt)")
+                }
+                for key in ["query_mask", "value_mask", "key_mask"] where isAttention && kwargs[key].map({ !$0.isNull }) == true {
+                    throw SavingError("\(what): an explicit '\(key)' is not supported (masks come from the inputs)")
                 }
                 if let training = kwargs["training"], !training.isNull, training != false {
                     throw SavingError("\(what): a node called with training=\(training.excerpt) is not supported")
@@ -288,6 +323,19 @@ private func functionalFromConfig(_ config: ConfigObject) throws -> Model {
                 do {
                     switch item {
                     case .layer(let merge as MergeLayer): results = [try merge(inputs)]
+                    case .layer(let attention as any AttentionLayer):
+                        if attentionKey != nil { inputs.append(attentionKey!) }
+                        guard inputs.count == 2 || inputs.count == 3 else {
+                            throw SavingError("\(what): expected a query, a value and optionally a key, found \(inputs.count) input(s)")
+                        }
+                        func flag(_ key: String) throws -> Bool {
+                            guard let value = kwargs[key], !value.isNull else { return false }
+                            guard let b = value.boolValue else { throw SavingError("\(what): '\(key)' must be true or false, found \(value.excerpt)") }
+                            return b
+                        }
+                        results = try attention.callSymbolic(
+                            query: inputs[0], value: inputs[1], key: inputs.count > 2 ? inputs[2] : nil, attentionMask: attentionMask,
+                            returnAttentionScores: try flag("return_attention_scores"), useCausalMask: try flag("use_causal_mask"))
                     case .layer(let rnn as RNNLayer) where rnn.returnState || initialState != nil:
                         guard inputs.count == 1 else { throw SavingError("\(what): expected one input, found \(inputs.count)") }
                         let (output, states) = try rnn.callWithStates(inputs[0], initialState: initialState)

@@ -9,6 +9,7 @@
 ///     layers/lstm/cell/vars/0, 1, 2     kernel, recurrent_kernel, bias
 ///     layers/bidirectional/forward_layer/cell/vars/...
 ///     layers/time_distributed/layer/vars/...
+///     layers/multi_head_attention/query_dense/vars/0, 1   and key_dense, value_dense, output_dense
 ///     layers/sequential/layers/dense/vars/...   a nested model
 ///     optimizer/vars/0, 1, 2...         iterations, learning_rate, then the slots
 
@@ -93,6 +94,20 @@ func savedObjects(of model: Model, includeOptimizer: Bool) -> [SavedObject] {
             objects.append(SavedObject(path: path, name: layer.name, what: what, values: []))
             walkLayer(bidirectional.backwardLayer, join(path, "backward_layer"))
             walkLayer(bidirectional.forwardLayer, join(path, "forward_layer"))
+        case let mha as MultiHeadAttention:
+            // Keras keeps the four projections in EinsumDense sublayers (and an empty softmax
+            // and dropout).
+            objects.append(SavedObject(path: path, name: layer.name, what: what, values: []))
+            let projections = [("query_dense", "query", mha.queryKernel, mha.queryBias), ("key_dense", "key", mha.keyKernel, mha.keyBias),
+                               ("value_dense", "value", mha.valueKernel, mha.valueBias),
+                               ("output_dense", "attention_output", mha.outputKernel, mha.outputBias)]
+            for (child, name, kernel, bias) in projections {
+                objects.append(SavedObject(path: join(path, child), name: name, what: what,
+                                           values: [kernel, bias].compactMap { $0 }.map(SavedValue.weight)))
+            }
+            for (child, name) in [("_softmax", "softmax"), ("_dropout_layer", "dropout")] {
+                objects.append(SavedObject(path: join(path, child), name: name, what: what, values: []))
+            }
         case let wrapper as TimeDistributed:
             objects.append(SavedObject(path: path, name: layer.name, what: what, values: []))
             walkLayer(wrapper.layer, join(path, "layer"))

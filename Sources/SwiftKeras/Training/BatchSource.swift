@@ -14,9 +14,17 @@ protocol BatchSource {
     /// Batches in one full pass over the data, when known in advance.
     var batchesPerPass: Int? { get }
     /// Begins a new pass from the first batch (reshuffled, for a source that shuffles).
-    mutating func startPass() throws
+    /// `number` counts the passes this fit started before, so a resumed fit can start the
+    /// pass it was in again.
+    mutating func startPass(number: Int) throws
     /// The next batch of the current pass, or nil when the pass is over.
     mutating func nextBatch() throws -> Batch?
+    /// Passes over the next batch (a resumed fit skips those it trained on); false at the end.
+    mutating func skipBatch() throws -> Bool
+}
+
+extension BatchSource {
+    mutating func skipBatch() throws -> Bool { try nextBatch() != nil }
 }
 
 /// Batches of whole arrays, in order or shuffled anew for every pass. The shuffle draws
@@ -42,12 +50,18 @@ struct ArrayBatches: BatchSource {
 
     var batchesPerPass: Int? { batchCount(samples: sampleCount, batchSize: batchSize) }
 
-    mutating func startPass() {
+    mutating func startPass(number: Int) {
         position = 0
         if shuffle {
             var rng = GlobalRandom.makeGenerator()
             order = Array(0..<sampleCount).shuffled(using: &rng)
         }
+    }
+
+    mutating func skipBatch() -> Bool {
+        guard position < sampleCount else { return false }
+        position = Swift.min(sampleCount, position + batchSize)
+        return true
     }
 
     mutating func nextBatch() throws -> Batch? {
@@ -82,7 +96,13 @@ struct EpochIterator<Source: BatchSource> {
     let stepsPerEpoch: Int?
     private var passInProgress = false
     private var batchesSeen = 0
+    private var passesStarted = 0
+    private var passRandomState = RandomGenerator(seed: 0)
+    /// Set by `resume(at:)`: the next epoch goes on with the pass under way.
+    private var continuesPass = false
     private var warnedRanOut = false
+    /// Told where the pass stands after each batch, when fit keeps one.
+    var progress: FitProgress?
 
     init(_ source: Source, stepsPerEpoch: Int? = nil) {
         self.source = source
@@ -92,17 +112,42 @@ struct EpochIterator<Source: BatchSource> {
     /// Batches per epoch, when known.
     var steps: Int? { stepsPerEpoch ?? source.batchesPerPass }
 
-    /// Runs `body(step, batch)` for the batches of one epoch; `body` returns false to stop.
-    mutating func runEpoch(_ body: (Int, Batch) throws -> Bool) throws {
-        if stepsPerEpoch == nil || !passInProgress {
-            try source.startPass()
-            passInProgress = true
-            batchesSeen = 0
-        }
-        var step = 0
+    /// The pass under way, if any.
+    var position: PassPosition? {
+        passInProgress ? PassPosition(number: passesStarted - 1, batches: batchesSeen, randomState: passRandomState) : nil
+    }
+
+    /// Goes back to where a backed-up fit stood: the pass started again from the random
+    /// state it began with (so it draws the same shuffle) and its first batches skipped.
+    /// The caller restores the generator's later position afterwards.
+    mutating func resume(at pass: PassPosition?) throws {
+        guard let pass else { return }
+        GlobalRandom.generator = pass.randomState
+        passesStarted = pass.number
+        try beginPass()
+        while batchesSeen < pass.batches, try source.skipBatch() { batchesSeen += 1 }
+        continuesPass = true
+        progress?.pass = position
+    }
+
+    private mutating func beginPass() throws {
+        passRandomState = GlobalRandom.generator
+        try source.startPass(number: passesStarted)
+        passesStarted += 1
+        passInProgress = true
+        batchesSeen = 0
+    }
+
+    /// Runs `body(step, batch)` for the batches of one epoch, from step `firstStep` (a
+    /// resumed epoch's); `body` returns false to stop.
+    mutating func runEpoch(from firstStep: Int = 0, _ body: (Int, Batch) throws -> Bool) throws {
+        if !passInProgress || (stepsPerEpoch == nil && !continuesPass) { try beginPass() }
+        continuesPass = false
+        var step = firstStep
         while stepsPerEpoch.map({ step < $0 }) ?? true {
             guard let batch = try source.nextBatch() else {
                 passInProgress = false
+                progress?.pass = nil
                 if stepsPerEpoch != nil && !warnedRanOut {
                     warnedRanOut = true
                     printWarning("Your input ran out of data; interrupting training. Make sure that your dataset or generator can generate at least `steps_per_epoch * epochs` batches.")
@@ -111,8 +156,15 @@ struct EpochIterator<Source: BatchSource> {
             }
             batchesSeen += 1
             step += 1
+            if let progress {
+                progress.step = step
+                progress.pass = position
+            }
             guard try body(step - 1, batch) else { break }
         }
-        if let total = source.batchesPerPass, batchesSeen >= total { passInProgress = false }
+        if let total = source.batchesPerPass, batchesSeen >= total {
+            passInProgress = false
+            progress?.pass = nil
+        }
     }
 }

@@ -12,7 +12,7 @@ typealias DatasetBatch = (x: [Tensor], y: [Tensor], sampleWeight: [Tensor]?)
 /// `shuffle` stage reshuffles each pass).
 struct DatasetBatches: BatchSource {
     let batchesPerPass: Int?
-    private let begin: () throws -> DatasetIterator<DatasetBatch>
+    private let begin: (_ pass: Int) throws -> DatasetIterator<DatasetBatch>
     private let check: (DatasetBatch, Int) throws -> Batch
     private var iterator: DatasetIterator<DatasetBatch>?
     private var index = 0
@@ -21,21 +21,24 @@ struct DatasetBatches: BatchSource {
                   check: @escaping (DatasetBatch, Int) throws -> Batch) {
         batchesPerPass = dataset.cardinality
         self.check = check
-        begin = {
+        // Pass n of this fit is the dataset's pass first + n: a fit resumed in a new process
+        // (its dataset made anew) meets the shuffles of the passes it resumes.
+        let first = dataset.passesStarted
+        begin = { pass in
             if shuffle, let access = dataset.randomAccess {
                 var rng = GlobalRandom.makeGenerator()
                 return access.map(parts).iterator(order: Array(0..<access.count).shuffled(using: &rng))
             }
-            let upstream = try dataset.makeIterator()
+            let upstream = try dataset.makeIterator(pass: first + pass)
             return DatasetIterator(next: { try upstream.next().map(parts) }, close: upstream.close)
         }
     }
 
-    mutating func startPass() throws {
+    mutating func startPass(number: Int) throws {
         iterator?.close()
         iterator = nil
         index = 0
-        iterator = try begin()
+        iterator = try begin(number)
     }
 
     mutating func nextBatch() throws -> Batch? {

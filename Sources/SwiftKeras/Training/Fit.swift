@@ -141,16 +141,33 @@ extension Model {
         let (userCallbacks, verbose) = try beginDataParallel(settings, callbacks: userCallbacks, verbose: plan.verbose, steps: batches.steps)
         let callbacks = CallbackList(userCallbacks, addHistory: true, addProgressBar: verbose != 0, model: self,
                                      params: CallbackParams(verbose: verbose, epochs: plan.epochs, steps: batches.steps))
+        let progress = FitProgress()
+        batches.progress = progress
+        fitProgress = progress
+        defer { fitProgress = nil }
         stopTraining = false
-        resumeEpoch = nil
+        resumePosition = nil
         try callbacks.onTrainBegin()
-        let firstEpoch = resumeEpoch ?? plan.initialEpoch
-        resumeEpoch = nil
+        let resume = resumePosition
+        resumePosition = nil
+        if let resume {
+            try batches.resume(at: resume.pass)
+            GlobalRandom.generator = resume.randomState
+        }
+        let firstEpoch = resume?.epoch ?? plan.initialEpoch
         var lastLogs = Logs()
         for epoch in firstEpoch..<Swift.max(firstEpoch, plan.epochs) {
+            progress.epoch = epoch
+            progress.step = 0
             try callbacks.onEpochBegin(epoch)
             var metrics = PassMetrics(settings: settings, outputNames: outputNames)
-            try batches.runEpoch { step, batch in
+            var firstStep = 0
+            if let resume, epoch == resume.epoch, resume.step > 0 {
+                try metrics.resume(from: resume.metrics)
+                firstStep = resume.step
+            }
+            progress.metricsState = { metrics.state }
+            try batches.runEpoch(from: firstStep) { step, batch in
                 try callbacks.onTrainBatchBegin(step)
                 if let (result, part) = try trainStepOnPart(batch, settings: settings) {
                     try metrics.add(result, batchSize: part.size, targets: part.y)
@@ -158,6 +175,7 @@ extension Model {
                 try callbacks.onTrainBatchEnd(step, logs: reduced(metrics).logs())
                 return !stopTraining
             }
+            progress.metricsState = { [] }
             var logs = reduced(metrics).logs()
             if let validation, plan.validationFreq.validates(afterEpoch: epoch) {
                 let validationMetrics = try runTest(validation, steps: plan.validationSteps, settings: settings, callbacks: callbacks)

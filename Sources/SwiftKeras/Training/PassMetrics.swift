@@ -41,14 +41,35 @@ struct PassMetrics {
         metricNames = settings.metrics.enumerated().map { o, list in list.map { prefixes[o] + $0.name } }
     }
 
+    /// Sums of an interrupted pass for the metrics the first batch makes (a resumed fit).
+    private var resumedMetricState: [Double]?
+
     /// Adds one batch. The first batch makes the metrics (names become metrics, objects are
     /// reset) and checks that each gives one number for the logs.
     mutating func add(_ step: StepResult, batchSize: Int, targets: [Tensor]) throws {
         loss.add(step.loss, weight: batchSize)
         for o in outputLosses.indices { outputLosses[o].add(step.outputLosses[o], weight: batchSize) }
+        let first = compiled.indices.contains { !compiled[$0].isEmpty && metrics[$0].isEmpty }
+        if first {
+            for o in compiled.indices where !compiled[o].isEmpty {
+                metrics[o] = try compiled[o].map { try $0.instantiate(yTrue: targets[o], yPred: step.predictions[o]) }
+            }
+            if let resumed = resumedMetricState {
+                resumedMetricState = nil
+                let expected = metrics.joined().reduce(0) { $0 + $1.state.count }
+                guard resumed.count == expected else {
+                    throw KerasError.invalidData(
+                        "fit: the backup holds \(resumed.count) metric sums but the compiled metrics have \(expected); resume with the model compiled as when the backup was made")
+                }
+                var rest = resumed[...]
+                for metric in metrics.joined() {
+                    let count = metric.state.count
+                    metric.state = Array(rest.prefix(count))
+                    rest = rest.dropFirst(count)
+                }
+            }
+        }
         for o in compiled.indices where !compiled[o].isEmpty {
-            let first = metrics[o].isEmpty
-            if first { metrics[o] = try compiled[o].map { try $0.instantiate(yTrue: targets[o], yPred: step.predictions[o]) } }
             for (i, metric) in metrics[o].enumerated() {
                 try metric.updateState(yTrue: targets[o], yPred: step.predictions[o], sampleWeight: step.rowWeights[o])
                 if first, metric.result().count != 1 {
@@ -57,6 +78,18 @@ struct PassMetrics {
                 }
             }
         }
+    }
+
+    /// Goes on from the `state` of an interrupted pass of the same compiled model: the
+    /// losses' sums at once, the metrics' when the next batch has made them.
+    mutating func resume(from saved: [Double]) throws {
+        let losses = 2 + 2 * outputLosses.count
+        guard saved.count >= losses, metrics.joined().isEmpty else {
+            throw KerasError.invalidData(
+                "fit: the backup holds \(saved.count) loss and metric sums, fewer than the \(losses) loss sums of the compiled model; resume with the model compiled as when the backup was made")
+        }
+        state = Array(saved.prefix(losses))
+        resumedMetricState = Array(saved.dropFirst(losses))
     }
 
     /// Every sum behind the logs, in a fixed order: what data-parallel training adds up

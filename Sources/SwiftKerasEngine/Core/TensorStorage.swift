@@ -42,6 +42,17 @@ public final class TensorStorage: @unchecked Sendable {
         return true
     }
 
+    /// Uninitialized storage for `shape`, whose size an op derived from its arguments (a padded
+    /// frame): throws, naming `op`, when the count passes a tensor's or the memory cannot be had.
+    convenience init(checkedShape shape: [Int], op: String) throws {
+        let count = try Tensor.elementCount(of: shape, op: op)
+        guard TensorStorage.canAllocate(count: count) else {
+            throw TensorError.invalidArgument(
+                op: op, message: "out of memory: \(count * MemoryLayout<Float>.stride) bytes for a buffer of shape \(shapeString(shape)) could not be allocated")
+        }
+        self.init(uninitializedCount: count)
+    }
+
     deinit { BufferPool.give(UnsafeMutableRawPointer(pointer), byteCount) }
 }
 

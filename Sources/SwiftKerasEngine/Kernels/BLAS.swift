@@ -45,6 +45,13 @@ func sgemm(
     }
 }
 
+/// Throws unless every size fits the 32-bit ints that the GEMM kernels and BLAS take: the ops
+/// check their matrix sizes on entry, before any work (a dimension above Int32.max would trap
+/// in the conversion).
+func checkMatrixSizes(_ sizes: [Int], op: String) throws {
+    for size in sizes { _ = try int32(size, "a matrix dimension", op: op) }
+}
+
 /// How a product is cut into blocks of C for the thread pool, from its shape alone; nil
 /// when it is too small to split. Each block is a GEMM of its own, which packs (copies into
 /// strips) the operands it does not read in place: blocks of rows each read all of B, in

@@ -29,8 +29,9 @@ public struct WindowGeometry: Sendable, Equatable {
         windowHeight = window.0; windowWidth = window.1
         var strideHeight = strides.0, strideWidth = strides.1
         dilationHeight = dilations.0; dilationWidth = dilations.1
-        let (oh, pt) = WindowGeometry.outputSize(inHeight, (window.0 - 1) * dilations.0 + 1, strides.0, padding)
-        let (ow, pl) = WindowGeometry.outputSize(inWidth, (window.1 - 1) * dilations.1 + 1, strides.1, padding)
+        let spans = (WindowGeometry.span(window.0, dilation: dilations.0), WindowGeometry.span(window.1, dilation: dilations.1))
+        let (oh, pt) = WindowGeometry.outputSize(inHeight, spans.0, strides.0, padding)
+        let (ow, pl) = WindowGeometry.outputSize(inWidth, spans.1, strides.1, padding)
         guard oh > 0, ow > 0 else {
             throw TensorError.shapeMismatch(
                 op: "window",
@@ -43,6 +44,27 @@ public struct WindowGeometry: Sendable, Equatable {
         if oh == 1 { strideHeight = 1 }
         if ow == 1 { strideWidth = 1 }
         self.strideHeight = strideHeight; self.strideWidth = strideWidth
+        // The kernels (C ints, BLAS) index one image's padded frame, its patch and its output
+        // pixels with 32 bits: sizes beyond that (a dilation of 2^40 with same padding pads
+        // the frame by 2^41) are refused here rather than overflowing there.
+        // Each size is at most Int32.max before the next product, so none overflows Int.
+        let limit = Int(Int32.max)
+        let frameHeight = spans.0 > limit ? Int.max : (oh - 1) * strideHeight + spans.0
+        let frameWidth = spans.1 > limit ? Int.max : (ow - 1) * strideWidth + spans.1
+        func fits(_ sizes: [Int]) -> Bool { sizes.allSatisfy { $0 <= limit } }
+        guard fits([window.0, window.1, channels, frameHeight, frameWidth]), fits([window.0 * window.1]),
+              fits([window.0 * window.1 * channels, frameHeight * frameWidth, frameWidth * channels, oh * ow]) else {
+            throw TensorError.invalidArgument(
+                op: "window",
+                message: "a \(window.0)x\(window.1) window (dilation \(dilations), strides \(strides), \(padding.rawValue) padding) over an input of \(inHeight)x\(inWidth)x\(channels) needs sizes beyond the 32-bit ones the kernels support (at most \(Int32.max))")
+        }
+    }
+
+    /// The cells a window of `window` taps spaced `dilation` apart spans, (window − 1) ·
+    /// dilation + 1, saturated at Int.max: no input is that long, so such a window fits none.
+    public static func span(_ window: Int, dilation: Int) -> Int {
+        let (product, overflow) = (window - 1).multipliedReportingOverflow(by: dilation)
+        return overflow || product == Int.max ? Int.max : product + 1
     }
 
     /// Output length and leading pad along one axis, by TensorFlow's rules, for a positive
@@ -64,8 +86,8 @@ public struct WindowGeometry: Sendable, Equatable {
     }
 
     /// The cells a dilated window spans.
-    var spanHeight: Int { (windowHeight - 1) * dilationHeight + 1 }
-    var spanWidth: Int { (windowWidth - 1) * dilationWidth + 1 }
+    var spanHeight: Int { WindowGeometry.span(windowHeight, dilation: dilationHeight) }
+    var spanWidth: Int { WindowGeometry.span(windowWidth, dilation: dilationWidth) }
     var isDilated: Bool { dilationHeight > 1 || dilationWidth > 1 }
 
     var outPixelsPerImage: Int { outHeight * outWidth }

@@ -8,11 +8,22 @@
 /// defaults to max(window, stride) − window; for "same", in·stride, or
 /// (in − 1)·stride + window % 2 + outputPadding when outputPadding is given. `window` is the
 /// dilated kernel size.
-public func convTransposeOutputLength(_ input: Int, window: Int, stride: Int, padding: Padding, outputPadding: Int?) -> Int {
+/// Throws when the length passes `Int` (strides of Int.max).
+public func convTransposeOutputLength(_ input: Int, window: Int, stride: Int, padding: Padding, outputPadding: Int?) throws -> Int {
+    let steps = padding == .same && outputPadding == nil ? input : input - 1
+    let extra: (Int, Bool)
     switch padding {
-    case .valid: return (input - 1) * stride + window + (outputPadding ?? (Swift.max(window, stride) - window))
-    case .same: return outputPadding.map { (input - 1) * stride + window % 2 + $0 } ?? input * stride
+    case .valid: extra = outputPadding.map { window.addingReportingOverflow($0) } ?? (Swift.max(window, stride), false)
+    case .same: extra = outputPadding.map { (window % 2).addingReportingOverflow($0) } ?? (0, false)
     }
+    let (scaled, scaleOverflow) = steps.multipliedReportingOverflow(by: stride)
+    let (length, sumOverflow) = scaled.addingReportingOverflow(extra.0)
+    guard !extra.1, !scaleOverflow, !sumOverflow else {
+        throw TensorError.invalidArgument(
+            op: "conv2d_transpose",
+            message: "an input length of \(input) with stride \(stride) and a window of \(window) gives an output length beyond Int")
+    }
+    return length
 }
 
 /// The transposed convolution of `input` (N, H, W, C) with `kernel` (KH, KW, F, C), plus
@@ -37,9 +48,9 @@ public func conv2dTranspose(
     guard dilations.0 > 0, dilations.1 > 0 else {
         throw TensorError.invalidArgument(op: op, message: "dilations \(dilations) must be positive")
     }
-    let oh = convTransposeOutputLength(h, window: (kh - 1) * dilations.0 + 1, stride: strides.0, padding: padding,
+    let oh = try convTransposeOutputLength(h, window: WindowGeometry.span(kh, dilation: dilations.0), stride: strides.0, padding: padding,
                                        outputPadding: outputPadding?.0)
-    let ow = convTransposeOutputLength(w, window: (kw - 1) * dilations.1 + 1, stride: strides.1, padding: padding,
+    let ow = try convTransposeOutputLength(w, window: WindowGeometry.span(kw, dilation: dilations.1), stride: strides.1, padding: padding,
                                        outputPadding: outputPadding?.1)
     // The convolution this one transposes: from the output (OH, OW, F) back to (H, W).
     let g = try WindowGeometry(inputShape: [n, oh, ow, filters], window: (kh, kw), strides: strides, padding: padding,
@@ -49,6 +60,7 @@ public func conv2dTranspose(
             op: op, message: "an output of \(oh)x\(ow) does not convolve back to the \(h)x\(w) input (strides \(strides), padding \(padding.rawValue), output_padding \(outputPadding.map { "\($0)" } ?? "none"))")
     }
     let patch = g.patchSize, pixels = h * w
+    try checkMatrixSizes([pixels, patch, c], op: op)
     let out = Tensor.zeros([n, oh, ow, filters])
     let px = input.storage.pointer, pk = kernel.storage.pointer, po = out.storage.pointer
     let imageSize = oh * ow * filters

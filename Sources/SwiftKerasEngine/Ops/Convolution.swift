@@ -90,7 +90,8 @@ public func conv2d(
         height: g.inHeight, width: g.inWidth, channels: g.channels,
         frameHeight: (g.outHeight - 1) * g.strideHeight + g.spanHeight,
         frameWidth: (g.outWidth - 1) * g.strideWidth + g.spanWidth, top: g.padTop, left: g.padLeft)
-    let framed: TensorStorage? = usesHandKernels ? TensorStorage(uninitializedCount: g.batch * frame.frameSize) : nil
+    let framed: TensorStorage? = usesHandKernels
+        ? try TensorStorage(checkedShape: [g.batch, frame.frameHeight, frame.frameWidth, g.channels], op: "conv2d") : nil
 
     let beta: Float = bias == nil ? 0 : 1
     func fillBias(images: Range<Int>) {
@@ -173,7 +174,8 @@ public func conv2d(
             height: g.outHeight, width: g.outWidth, channels: filters,
             frameHeight: g.inHeight + g.spanHeight - 1, frameWidth: g.inWidth + g.spanWidth - 1,
             top: g.spanHeight - 1 - g.padTop, left: g.spanWidth - 1 - g.padLeft)
-        let framedGrad: TensorStorage? = directInputGradient ? TensorStorage(uninitializedCount: g.batch * gradFrame.frameSize) : nil
+        let framedGrad: TensorStorage? = directInputGradient
+            ? try TensorStorage(checkedShape: [g.batch, gradFrame.frameHeight, gradFrame.frameWidth, filters], op: "conv2d") : nil
         let flippedKernel: TensorStorage? = directInputGradient ? flippedTransposedKernel(kd) : nil
 
         let backwardFailed = Atomic(false)

@@ -122,6 +122,7 @@ public func recurrent(
         throw TensorError.shapeMismatch(op: op, message: "recurrent dropout mask \(shapeString(recurrentDropoutMask.shape)), expected \(shapeString([n, units]))")
     }
 
+    try checkMatrixSizes([n * steps, d, gu], op: op)
     let tape = RecurrentTape(cell: cell, batch: n, steps: steps, features: d, units: units,
                              goBackwards: goBackwards, mask: mask?.detached, dropMask: recurrentDropoutMask?.detached)
     let packed = tape.forward(input: input, kernel: kernel, recurrentKernel: recurrentKernel, bias: bias,

@@ -127,6 +127,22 @@ enum SwiftFixtureModels {
             try model.trainOnBatch(Tensor.randomNormal([4, 3], using: &rng), Tensor.randomNormal([4, 4], using: &rng))
             return model
         }),
+        ("attention_text", {
+            // Masks from the Embedding through self-attention, causal cross-attention and
+            // dot-product attention. SGD: some gradients here are rounding noise around zero
+            // (a key bias does not change a softmax), which Adam would scale up to full steps.
+            let tokens = Input(shape: [12])
+            let x = try Embedding(50, 8, maskZero: true)(tokens)
+            let y = try MultiHeadAttention(numHeads: 2, keyDim: 4)(x, x)
+            let c = try MultiHeadAttention(numHeads: 2, keyDim: 3, valueDim: 2)(y, x, useCausalMask: true)
+            let a = try Attention(useScale: true)([c, y])
+            let model = try Model(inputs: tokens, outputs: try Dense(3, activation: .softmax)(try GlobalAveragePooling1D()(a)))
+            model.compile(loss: .sparseCategoricalCrossentropy, optimizer: SGD(learningRate: 0.1, momentum: 0.9), metrics: [.accuracy])
+            var rng = RandomGenerator(seed: 9)
+            let x0 = ids([4, 12], 50, &rng).mapDetached { $0 < 15 ? 0 : $0 }
+            try model.trainOnBatch(x0, try Tensor([0, 1, 2, 1], shape: [4]))
+            return model
+        }),
     ] }
 
     static func imdb(_ rnn: RNNLayer, _ optimizer: Optimizer) throws -> Model {
