@@ -46,6 +46,8 @@ let package = Package(
         // libpng reports errors by longjmp, which Swift cannot catch: a small C layer does.
         .target(name: "CImageCodecs", dependencies: ["CPNG"]),
 
+        // Open MPI, loaded at run time (dlopen) so that nothing needs it to build or run.
+        .target(name: "CMPI"),
         // Hand-written C kernels (AVX-512, chosen at run time).
         .target(name: "CKernels"),
         // Tensors, kernels, reverse-mode gradients.
@@ -54,7 +56,7 @@ let package = Package(
         .target(
             name: "SwiftKeras",
             dependencies: [
-                "SwiftKerasEngine", "CImageCodecs", "CTurboJPEG", "CHDF5",
+                "SwiftKerasEngine", "CImageCodecs", "CTurboJPEG", "CHDF5", "CMPI",
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
                 .product(name: "CSV", package: "CSV.swift"),
             ],

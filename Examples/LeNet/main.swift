@@ -25,6 +25,9 @@ struct LeNet: ParsableCommand {
     @Option(help: "Save the trained model to this .keras file.") var save: String?
     @Option(name: .customLong("expect-accuracy"), help: "Exit with failure unless the test accuracy is within 0.0002 of this.")
     var expectAccuracy: Float?
+    @Flag(name: .customLong("data-parallel"),
+          help: "Train over the processes of an MPI job (mpirun -np 2 LeNet --data-parallel); --batch-size is the global batch.")
+    var dataParallel = false
     @Flag(help: "Stream the training images from the IDX files on disk (a Dataset, shuffled through a 10000-image buffer) instead of loading them into memory.")
     var stream = false
     @Option(help: "Back training up into this folder (BackupAndRestore): a run killed and started again resumes from it.")
@@ -34,6 +37,7 @@ struct LeNet: ParsableCommand {
     @Option(help: "Use only the first N training and N test images (quick runs).") var samples: Int?
 
     func run() throws {
+        if dataParallel { try Distributed.initialize() }
         setRandomSeed(seed)
         let training: TrainingData
         let xTest: Tensor, yTest: Tensor
@@ -71,9 +75,10 @@ struct LeNet: ParsableCommand {
         modelLeNet.add(Dense(256, activation: .relu))
         modelLeNet.add(Dense(84, activation: .relu))
         modelLeNet.add(Dense(10, activation: .softmax))
-        modelLeNet.summary()
+        if Distributed.rank == 0 { modelLeNet.summary() }
 
-        modelLeNet.compile(loss: .sparseCategoricalCrossentropy, optimizer: optimizer, metrics: [.accuracy])
+        modelLeNet.compile(loss: .sparseCategoricalCrossentropy, optimizer: optimizer, metrics: [.accuracy],
+                           distribution: dataParallel ? .dataParallel : nil)
         try finish(modelLeNet, training, xTest, yTest)
     }
 
@@ -105,10 +110,20 @@ struct LeNet: ParsableCommand {
         }
         let elapsed = (ContinuousClock.now - start).components
         let trainSeconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18
+        let communication = Distributed.communication, gradients = Distributed.gradientCommunication
         let score = try model.evaluate(xTest, yTest, verbose: 0)
+        guard Distributed.rank == 0 else { return }
         print("Test loss: \(score[0])")
         print("Test accuracy: \(score[1])")
         print("Training time: \(String(format: "%.2f", trainSeconds)) s for \(epochs) epoch(s)")
+        if dataParallel {
+            // Rank 0's view: one gradient allreduce a step; "all collectives" adds the step
+            // status, the metrics and validation.
+            let steps = Double(Swift.max(1, gradients.calls))
+            print("Data parallel over \(Distributed.size) process(es): \(String(format: "%.2f", trainSeconds / Double(Swift.max(epochs, 1)))) s per epoch")
+            print("Gradient allreduce per step: \(Int(Double(gradients.bytes) / steps)) bytes, \(String(format: "%.3f", 1000 * gradients.seconds / steps)) ms; "
+                + "all collectives per step: \(String(format: "%.1f", Double(communication.calls) / steps)) calls, \(String(format: "%.3f", 1000 * communication.seconds / steps)) ms")
+        }
         if let save {
             let started = ContinuousClock.now
             try model.save(save)

@@ -8,6 +8,8 @@ struct CompiledSettings {
     /// How compile() was called, which a saved compile config repeats: one loss for all
     /// outputs or a list, loss weights given or not, metrics per output or shared.
     var sharedLoss = true, lossWeightsGiven = false, metricsPerOutput = false
+    /// Set by compile(..., distribution: .dataParallel): training spread over an MPI job.
+    var dataParallel: DataParallelTrainer?
 }
 
 /// The base of every model: compile/fit/evaluate/predict, summary and weights.

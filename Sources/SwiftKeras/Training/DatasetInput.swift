@@ -165,7 +165,7 @@ extension Model {
         let source = DatasetBatches(dataset, shuffle: false, parts: parts) { [unowned self] batch, index in
             try self.checkedBatch(batch, index: index, caller: "evaluate", settings: settings)
         }
-        let list = CallbackList(callbacks, addProgressBar: verbose != 0, model: self,
+        let list = CallbackList(callbacks, addProgressBar: showsProgress(verbose), model: self,
                                 params: CallbackParams(verbose: verbose, epochs: 1, steps: steps ?? source.batchesPerPass))
         return try runTest(source, steps: steps, settings: settings, callbacks: list).results
     }

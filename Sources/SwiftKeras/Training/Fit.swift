@@ -126,12 +126,21 @@ extension Model {
         return try runFit(training, validation: validation, settings: settings, plan: plan, callbacks: callbacks)
     }
 
-    /// The training loop (Keras's `trainer.fit`), over any source of batches.
+    /// The training loop (Keras's `trainer.fit`), over any source of batches. Data-parallel,
+    /// an error only this process met ends the job (`endingJobOnLocalFailure`).
     func runFit<Source: BatchSource>(_ training: Source, validation: (any BatchSource)?, settings: CompiledSettings,
-                                     plan: FitPlan, callbacks userCallbacks: [Callback]) throws -> History {
+                                     plan: FitPlan, callbacks: [Callback]) throws -> History {
+        try endingJobOnLocalFailure(settings, "fit") {
+            try fitLoop(training, validation: validation, settings: settings, plan: plan, callbacks: callbacks)
+        }
+    }
+
+    private func fitLoop<Source: BatchSource>(_ training: Source, validation: (any BatchSource)?, settings: CompiledSettings,
+                                              plan: FitPlan, callbacks userCallbacks: [Callback]) throws -> History {
         var batches = EpochIterator(training, stepsPerEpoch: plan.stepsPerEpoch)
-        let callbacks = CallbackList(userCallbacks, addHistory: true, addProgressBar: plan.verbose != 0, model: self,
-                                     params: CallbackParams(verbose: plan.verbose, epochs: plan.epochs, steps: batches.steps))
+        let (userCallbacks, verbose) = try beginDataParallel(settings, callbacks: userCallbacks, verbose: plan.verbose, steps: batches.steps)
+        let callbacks = CallbackList(userCallbacks, addHistory: true, addProgressBar: verbose != 0, model: self,
+                                     params: CallbackParams(verbose: verbose, epochs: plan.epochs, steps: batches.steps))
         let progress = FitProgress()
         batches.progress = progress
         fitProgress = progress
@@ -160,7 +169,9 @@ extension Model {
             progress.metricsState = { metrics.state }
             try batches.runEpoch(from: firstStep) { step, batch in
                 try callbacks.onTrainBatchBegin(step)
-                try metrics.add(trainStep(batch, settings: settings), batchSize: batch.size, targets: batch.y)
+                if let (result, part) = try trainStepOnPart(batch, settings: settings) {
+                    try metrics.add(result, batchSize: part.size, targets: part.y)
+                }
                 try callbacks.onTrainBatchEnd(step, logs: reduced(metrics).logs())
                 return !stopTraining
             }
@@ -185,7 +196,7 @@ extension Model {
 
     /// The metrics of a pass as every process must see them before callbacks read them:
     /// data-parallel training sums `state` across processes here. One process: unchanged.
-    func reduced(_ metrics: PassMetrics) -> PassMetrics { metrics }
+    func reduced(_ metrics: PassMetrics) -> PassSnapshot { reducedOverProcesses(metrics) }
 
     /// The weighted total loss and each output's loss, on the tape.
     /// `extra` holds the layers' own losses (regularizers), which join the total as in Keras.
@@ -218,7 +229,7 @@ extension Model {
         let (outputs, extra) = try callCollectingLosses(batch.x, training: true)
         let (total, perOutput) = try losses(outputs, batch.y, sampleWeights: batch.sampleWeights, settings: settings, extra: extra)
         let variables = trainableWeights
-        let grads = try gradients(of: total, wrt: variables)
+        let grads = try reduceGradients(gradients(of: total, wrt: variables), of: variables, settings: settings)
         try withoutGradients { try settings.optimizer.apply(gradients: grads, to: variables) }
         return try stepResult(outputs, loss: total, perOutput: perOutput)
     }
@@ -244,7 +255,9 @@ extension Model {
         try checkData(xb, y, caller: "train_on_batch", settings: settings)
         let weights = try sampleWeightsPerOutput(sampleWeight, samples: xb[0].shape[0], caller: "train_on_batch", settings: settings)
         var metrics = PassMetrics(settings: settings, outputNames: outputNames)
-        try metrics.add(trainStep(Batch(x: xb, y: y, sampleWeights: weights), settings: settings), batchSize: xb[0].shape[0], targets: y)
+        if let (result, part) = try trainStepOnPart(Batch(x: xb, y: y, sampleWeights: weights), settings: settings) {
+            try metrics.add(result, batchSize: part.size, targets: part.y)
+        }
         return reduced(metrics).results
     }
 
@@ -265,7 +278,7 @@ extension Model {
         try checkData(xe, y, caller: "evaluate", settings: settings)
         let weights = try sampleWeightsPerOutput(sampleWeight, samples: xe[0].shape[0], caller: "evaluate", settings: settings)
         let source = ArrayBatches(x: xe, y: y, sampleWeights: weights, batchSize: batchSize)
-        let list = CallbackList(callbacks, addProgressBar: verbose != 0, model: self,
+        let list = CallbackList(callbacks, addProgressBar: showsProgress(verbose), model: self,
                                 params: CallbackParams(verbose: verbose, epochs: 1, steps: steps ?? source.batchesPerPass))
         return try runTest(source, steps: steps, settings: settings, callbacks: list).results
     }
@@ -273,14 +286,21 @@ extension Model {
     /// The evaluation loop (Keras's `trainer.evaluate`); fit runs it for validation with its
     /// own callbacks. Returns the pass's metrics, reduced across processes.
     func runTest<Source: BatchSource>(_ source: Source, steps: Int?, settings: CompiledSettings,
-                                      callbacks: CallbackList) throws -> PassMetrics {
+                                      callbacks: CallbackList) throws -> PassSnapshot {
+        try endingJobOnLocalFailure(settings, "evaluate") { try testLoop(source, steps: steps, settings: settings, callbacks: callbacks) }
+    }
+
+    private func testLoop<Source: BatchSource>(_ source: Source, steps: Int?, settings: CompiledSettings,
+                                               callbacks: CallbackList) throws -> PassSnapshot {
         var batches = EpochIterator(source, stepsPerEpoch: steps)
         var metrics = PassMetrics(settings: settings, outputNames: outputNames)
         try callbacks.onTestBegin()
         try withoutGradients {
             try batches.runEpoch { step, batch in
                 try callbacks.onTestBatchBegin(step)
-                try metrics.add(testStep(batch, settings: settings), batchSize: batch.size, targets: batch.y)
+                if let (result, part) = try testStepOnPart(batch, settings: settings) {
+                    try metrics.add(result, batchSize: part.size, targets: part.y)
+                }
                 try callbacks.onTestBatchEnd(step, logs: reduced(metrics).logs())
                 return true
             }
@@ -312,6 +332,9 @@ extension Model {
         if let steps { try checkPositive(steps, "steps", caller: "predict") }
         let xp = try adapt(x, caller: "predict")
         try checkFinite(xp, name: "x", caller: "predict")
+        if let outputs = try predictOnParts(xp, steps: steps, {
+            try predict($0, batchSize: batchSize, verbose: showsProgress(verbose) ? verbose : 0, callbacks: callbacks)
+        }) { return outputs }
         return try runPredict(ArrayBatches(x: xp, batchSize: batchSize), steps: steps, verbose: verbose, callbacks: callbacks)
     }
 
