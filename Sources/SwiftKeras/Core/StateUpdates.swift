@@ -11,12 +11,22 @@ public enum StateUpdates {
     /// value the forward pass computed for it.
     public typealias Handler = @Sendable (_ layer: Layer, _ variable: Variable, _ value: Tensor) throws -> Void
 
-    @TaskLocal static var handler: Handler?
+    /// The handler in a class: a task-local holding an optional closure itself crashed
+    /// `withValue` in Swift 6.3.1 release builds (swift_task_localValuePush).
+    final class Interceptor: Sendable {
+        let handle: Handler
+        init(_ handle: @escaping Handler) { self.handle = handle }
+    }
+
+    @TaskLocal static var interceptor: Interceptor?
+
+    /// The handler of the innermost `intercepting`, nil outside.
+    static var handler: Handler? { interceptor?.handle }
 
     /// Runs `body` with every state update of its forward passes sent to `handler` instead of
     /// being assigned. The handler decides when and what to assign (`variable.assign`).
     public static func intercepting<R>(_ handler: @escaping Handler, _ body: () throws -> R) rethrows -> R {
-        try $handler.withValue(handler) { try body() }
+        try $interceptor.withValue(Interceptor(handler)) { try body() }
     }
 }
 
