@@ -99,6 +99,8 @@ struct LeNet: ParsableCommand {
             if FileManager.default.fileExists(atPath: backup + "/training_metadata.json") { print("Resuming from the backup in \(backup)") }
             callbacks.append(BackupAndRestore(backupDir: backup, saveFreq: backupFreq.map(SaveFrequency.batches) ?? .epoch))
         }
+        let communication = CommunicationLog()
+        if dataParallel { callbacks.append(communication.callback) }
         let start = ContinuousClock.now
         switch training {
         case let .tensors(xTrain, yTrain):
@@ -110,19 +112,14 @@ struct LeNet: ParsableCommand {
         }
         let elapsed = (ContinuousClock.now - start).components
         let trainSeconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18
-        let communication = Distributed.communication, gradients = Distributed.gradientCommunication
         let score = try model.evaluate(xTest, yTest, verbose: 0)
         guard Distributed.rank == 0 else { return }
         print("Test loss: \(score[0])")
         print("Test accuracy: \(score[1])")
         print("Training time: \(String(format: "%.2f", trainSeconds)) s for \(epochs) epoch(s)")
         if dataParallel {
-            // Rank 0's view: one gradient allreduce a step; "all collectives" adds the step
-            // status, the metrics and validation.
-            let steps = Double(Swift.max(1, gradients.calls))
             print("Data parallel over \(Distributed.size) process(es): \(String(format: "%.2f", trainSeconds / Double(Swift.max(epochs, 1)))) s per epoch")
-            print("Gradient allreduce per step: \(Int(Double(gradients.bytes) / steps)) bytes, \(String(format: "%.3f", 1000 * gradients.seconds / steps)) ms; "
-                + "all collectives per step: \(String(format: "%.1f", Double(communication.calls) / steps)) calls, \(String(format: "%.3f", 1000 * communication.seconds / steps)) ms")
+            print("Run: " + CommunicationLog.describe(communication.total, seconds: communication.trainingSeconds))
         }
         if let save {
             let started = ContinuousClock.now
@@ -142,4 +139,37 @@ struct LeNet: ParsableCommand {
 enum TrainingData {
     case tensors(Tensor, Tensor)
     case stream(Dataset<(Tensor, Tensor)>)
+}
+
+/// Rank 0 prints each epoch's allreduce traffic per training step (`Distributed.statistics`)
+/// beside the epoch's training time per step (validation left out); `total` sums the epochs.
+final class CommunicationLog {
+    private(set) var total = AllreduceStatistics()
+    private(set) var trainingSeconds = 0.0
+    private var epochStart = ContinuousClock.now
+    private var lastStepEnd = ContinuousClock.now
+
+    var callback: Callback {
+        LambdaCallback(onEpochBegin: { [self] _ in
+            Distributed.resetStatistics()
+            epochStart = ContinuousClock.now
+            lastStepEnd = epochStart
+        }, onEpochEnd: { [self] epoch, _ in
+            let seconds = (lastStepEnd - epochStart) / .seconds(1)
+            let statistics = Distributed.statistics
+            total = total + statistics
+            trainingSeconds += seconds
+            if Distributed.rank == 0 { print("Epoch \(epoch + 1): " + Self.describe(statistics, seconds: seconds)) }
+        }, onTrainBatchEnd: { [self] _, _ in lastStepEnd = ContinuousClock.now })
+    }
+
+    /// "N steps; allreduce per step: B bytes (gradients G, ...), S ms (...) of T ms per training step".
+    static func describe(_ s: AllreduceStatistics, seconds: Double) -> String {
+        let steps = Double(Swift.max(s.steps, 1))
+        func perStep(_ bytes: Int) -> Int { Int((Double(bytes) / steps).rounded()) }
+        func ms(_ seconds: Double) -> String { String(format: "%.3f", 1000 * seconds / steps) }
+        return "\(s.steps) steps; allreduce per step: \(perStep(s.allreduceBytes)) bytes (gradients \(perStep(s.gradientBytes)), "
+            + "moving statistics \(perStep(s.movingStatisticsBytes)), metrics \(perStep(s.metricBytes)), status \(perStep(s.statusBytes))), "
+            + "\(ms(s.allreduceSeconds)) ms (gradient buckets \(ms(s.gradientSeconds)) ms) of \(ms(seconds)) ms per training step"
+    }
 }

@@ -174,6 +174,58 @@ import Testing
         #expect(all.allSatisfy { $0 == all[0] })
     }
 
+    /// `Distributed.statistics` counts exactly what each training step sends: 4 bytes per
+    /// trainable parameter (83 here: 4·8+8, BatchNormalization's 8+8, 8·3+3), 4 per moving
+    /// statistic (BatchNormalization's 8 means and 8 variances), 8 per double of the metrics'
+    /// sums (loss and accuracy, a total and a count each: 4) and of the step status (the rows
+    /// and one failure flag per process). Validation and evaluate are not steps.
+    @Test func statisticsCountWhatEachStepSends() throws {
+        let (x, y) = Self.data()
+        let model = GlobalRandom.withSeed(5) {
+            let model = Sequential([Dense(8, inputShape: [4]), BatchNormalization(), Dense(3, activation: .softmax)])
+            _ = model.weights
+            return model
+        }
+        let trainable = model.trainableWeights.reduce(0) { $0 + $1.shape.reduce(1, *) }
+        let movingStatistics = model.countParams() - trainable
+        #expect(trainable == 83 && movingStatistics == 16)
+        // Small buckets: the gradients travel in several.
+        model.compile(loss: .sparseCategoricalCrossentropy, optimizer: Adam(), metrics: [.accuracy],
+                      distribution: .dataParallel(bucketSize: 40))
+        Distributed.resetStatistics()
+        #expect(Distributed.statistics == AllreduceStatistics())
+        let communicationBefore = Distributed.communication
+        let started = ContinuousClock.now
+        try model.fit(x, y, batchSize: 32, epochs: 2, verbose: 0, validationData: (x, y))
+        try model.trainOnBatch(try x.slice(rows: 0..<32), try y.slice(rows: 0..<32))
+        _ = try model.evaluate(x, y, batchSize: 50, verbose: 0)
+        let elapsed = (ContinuousClock.now - started) / .seconds(1)
+        let s = Distributed.statistics
+        let steps = 2 * 7 + 1
+        let status = 8 * (Distributed.size + 1), metrics = 8 * 4
+        print("[rank \(Distributed.rank) of \(Distributed.size)] \(s)")
+        #expect(s.steps == steps)
+        #expect(s.allreduceCalls == 3 * steps)
+        #expect(s.gradientBytes == steps * 4 * trainable)
+        #expect(s.movingStatisticsBytes == steps * 4 * movingStatistics)
+        #expect(s.metricBytes == steps * metrics)
+        #expect(s.statusBytes == steps * status)
+        #expect(s.allreduceBytes == steps * (4 * (trainable + movingStatistics) + metrics + status))
+        #expect(s.bytesPerStep == Double(4 * (trainable + movingStatistics) + metrics + status))
+        #expect(s.allreduceSeconds > 0 && s.gradientSeconds > 0 && s.gradientSeconds <= s.allreduceSeconds)
+        #expect(s.allreduceSeconds < elapsed)
+        // Every collective is in `communication`, the steps' and the others (validation,
+        // evaluate, the start-of-fit broadcast).
+        let communication = Distributed.communication
+        #expect(communication.bytes - communicationBefore.bytes > s.allreduceBytes)
+        #expect(communication.seconds - communicationBefore.seconds >= s.allreduceSeconds)
+        // The same on every process: each contributes as many bytes.
+        let all = try Self.gathered([Tensor([Float(s.allreduceBytes), Float(s.steps)])])
+        #expect(all.allSatisfy { $0 == all[0] })
+        Distributed.resetStatistics()
+        #expect(Distributed.statistics.steps == 0 && Distributed.statistics.allreduceBytes == 0)
+    }
+
     /// A process that throws during a step stops the step everywhere: it throws its own
     /// error, every other process `DistributedError.processFailed` naming it, and the job
     /// goes on (the next test's collectives still match).

@@ -137,8 +137,10 @@ extension Model {
         guard compiled?.dataParallel != nil, Distributed.size > 1 else { return PassSnapshot(metrics) }
         var pass = metrics
         let local = metrics.state
+        // The first sums after a training step are that step's (the logs of its batch end).
+        let step = compiled?.dataParallel?.takeStepMetrics() == true ? StepTraffic.metrics : nil
         do {
-            pass.state = try Distributed.allreduceSum(local, what: "losses and metrics")
+            pass.state = try Distributed.allreduceSum(local, what: "losses and metrics", step: step)
         } catch {
             Distributed.abort("\(error)")
         }
@@ -227,6 +229,8 @@ final class DataParallelTrainer: @unchecked Sendable {
     private var stateVariables: [Variable] = []
     private var rows = 0
     private var reducedThisStep = false
+    /// Set by a training step: its metrics' sums are still to come (`Distributed.statistics`).
+    private var stepMetricsPending = false
     /// Whether a coordinated step is running (trainOnBatch and custom loops outside one
     /// reduce nothing).
     private(set) var stepInProgress = false
@@ -283,6 +287,12 @@ final class DataParallelTrainer: @unchecked Sendable {
         }
     }
 
+    /// Whether the metrics' sums about to be made are a training step's; clears the mark.
+    func takeStepMetrics() -> Bool {
+        defer { stepMetricsPending = false }
+        return stepMetricsPending
+    }
+
     @Sendable func collectStateUpdate(_ layer: Layer, _ variable: Variable, _ value: Tensor) throws {
         stateUpdates.append((variable, value))
     }
@@ -292,6 +302,7 @@ final class DataParallelTrainer: @unchecked Sendable {
     func coordinated<R>(rows: Int, variables: [Variable], _ body: () throws -> R?) throws -> R? {
         self.rows = rows
         reducedThisStep = false
+        stepMetricsPending = false
         stateUpdates = []
         stepInProgress = true
         defer { stepInProgress = false }
@@ -299,6 +310,7 @@ final class DataParallelTrainer: @unchecked Sendable {
             let result = try body()
             // A process with no rows still joins the step's sums.
             if !reducedThisStep { _ = try reduce(nil, of: variables) }
+            stepMetricsPending = true
             return result
         } catch {
             if !reducedThisStep { _ = try? exchangeStatus(failed: true) }
@@ -326,7 +338,7 @@ final class DataParallelTrainer: @unchecked Sendable {
         var status = [Double](repeating: 0, count: size + 1)
         status[0] = Double(rows)
         if failed { status[1 + Distributed.rank] = 1 }
-        status = try Distributed.allreduceSum(status, what: "step status")
+        status = try Distributed.allreduceSum(status, what: "step status", step: .status)
         if let failedRank = (0..<size).first(where: { status[1 + $0] > 0 }), failedRank != Distributed.rank || !failed {
             throw DistributedError.processFailed(
                 rank: failedRank,
@@ -356,7 +368,9 @@ final class DataParallelTrainer: @unchecked Sendable {
                 pointer.update(repeating: 0, count: counts[index])
             }
         }
-        try Distributed.allreduceSum(buffers, counts: bufferCounts, what: "gradients")
+        let statisticValues = counts[variables.count...].reduce(0, +)
+        try Distributed.allreduceSum(buffers, counts: bufferCounts, what: "gradients",
+                                     step: .gradients(movingStatistics: statisticValues))
         let divisor = Float(Swift.max(totalRows, 1))
         var averaged: [Tensor] = []
         var stateValues: [Tensor] = []

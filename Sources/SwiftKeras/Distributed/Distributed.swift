@@ -102,37 +102,50 @@ public enum Distributed {
 
     /// What the collectives moved since the last `resetCommunication()`: calls, bytes
     /// contributed by this process and seconds spent waiting in them.
-    public static var communication: CommunicationStatistics { state.withLock { $0.statistics } }
-
-    /// The part of `communication` that summed gradients (one bucketed allreduce per step).
-    public static var gradientCommunication: CommunicationStatistics { state.withLock { $0.gradientStatistics } }
+    public static var communication: CommunicationStatistics { traffic.withLock { $0.all } }
 
     public static func resetCommunication() {
-        state.withLock {
-            $0.statistics = CommunicationStatistics()
-            $0.gradientStatistics = CommunicationStatistics()
-        }
+        traffic.withLock { $0.all = CommunicationStatistics() }
+    }
+
+    /// The allreduces of data-parallel training steps since the last `resetStatistics()`, as
+    /// this process saw them: steps, bytes (gradients, moving statistics, metric sums, step
+    /// status) and the seconds spent in those calls. Always on (two clock reads per call).
+    ///
+    /// ```swift
+    /// Distributed.resetStatistics()
+    /// try model.fit(x, y, batchSize: 128, epochs: 1)
+    /// let s = Distributed.statistics
+    /// print(s.bytesPerStep, s.secondsPerStep)
+    /// ```
+    public static var statistics: AllreduceStatistics { traffic.withLock { $0.steps } }
+
+    /// Starts `statistics` again from zero (every process keeps its own).
+    public static func resetStatistics() {
+        traffic.withLock { $0.steps = AllreduceStatistics() }
     }
 
     // MARK: Collectives (SwiftKeras's own uses)
 
-    /// Sums `buffers` (each `counts[i]` values) over every process, in place; counted in
-    /// `gradientCommunication` too.
-    static func allreduceSum(_ buffers: [UnsafeMutablePointer<Float>], counts: [Int], what: String) throws {
+    /// Sums `buffers` (each `counts[i]` values) over every process, in place. `step`: the part
+    /// of a training step it carries, counted in `statistics` too.
+    static func allreduceSum(_ buffers: [UnsafeMutablePointer<Float>], counts: [Int], what: String,
+                             step: StepTraffic? = nil) throws {
         let raw = buffers.map { Optional(UnsafeMutableRawPointer($0)) }
         let total = counts.reduce(0, +)
-        try timed(bytes: total * 4, gradients: true) {
+        try timed(bytes: total * 4, step: step) {
             try check(cmpi_allreduce(raw, counts.map(Int64.init), Int32(buffers.count), CMPI_FLOAT, CMPI_SUM, timeout),
                       "MPI_Allreduce (\(what), \(total) floats)")
         }
     }
 
-    /// Sums doubles over every process.
-    static func allreduceSum(_ values: [Double], what: String) throws -> [Double] {
+    /// Sums doubles over every process. `step`: the part of a training step it carries,
+    /// counted in `statistics` too.
+    static func allreduceSum(_ values: [Double], what: String, step: StepTraffic? = nil) throws -> [Double] {
         var values = values
         let count = values.count
         try values.withUnsafeMutableBytes { bytes in
-            try timed(bytes: count * 8) {
+            try timed(bytes: count * 8, step: step) {
                 try check(cmpi_allreduce([bytes.baseAddress], [Int64(count)], 1, CMPI_DOUBLE, CMPI_SUM, timeout),
                           "MPI_Allreduce (\(what))")
             }
@@ -200,19 +213,27 @@ public enum Distributed {
         var initialized = false
         var rank = 0, size = 1, localRank = 0
         var timeout = 300.0
-        var statistics = CommunicationStatistics()
-        var gradientStatistics = CommunicationStatistics()
     }
 
-    private static let state = Mutex(State())
+    /// What the collectives moved (all zeros to begin with).
+    private struct Traffic {
+        var all = CommunicationStatistics()
+        var steps = AllreduceStatistics()
+    }
 
-    private static func timed(bytes: Int, gradients: Bool = false, _ body: () throws -> Void) throws {
+    // Two locks, not one: with the counters inside `State`, Swift 6.3.1's optimizer
+    // (-c release) started `state` all zeros (size 0, timeout 0 s: every collective then
+    // timed out at once). Keep `State` to plain values.
+    private static let state = Mutex(State())
+    private static let traffic = Mutex(Traffic())
+
+    private static func timed(bytes: Int, step: StepTraffic? = nil, _ body: () throws -> Void) throws {
         let started = ContinuousClock.now
         try body()
         let seconds = (ContinuousClock.now - started).seconds
-        state.withLock {
-            $0.statistics.add(bytes: bytes, seconds: seconds)
-            if gradients { $0.gradientStatistics.add(bytes: bytes, seconds: seconds) }
+        traffic.withLock {
+            $0.all.add(bytes: bytes, seconds: seconds)
+            if let step { $0.steps.add(step, bytes: bytes, seconds: seconds) }
         }
     }
 
@@ -240,6 +261,86 @@ public struct CommunicationStatistics: Sendable, Equatable {
         self.bytes += bytes
         self.seconds += seconds
     }
+}
+
+/// The allreduces of data-parallel training steps (`Distributed.statistics`), as one process
+/// saw them. A step is one global batch of fit (or one `trainOnBatch`) of a model compiled with
+/// `distribution: .dataParallel` in a job of more than one process; it makes three
+/// allreduces: the step status (this step's rows and failure flags, `size + 1` doubles), the
+/// gradients with the moving statistics (float buckets), and the metrics' sums (doubles) for
+/// the logs. Every process contributes, and receives, as many bytes as the others. Validation,
+/// evaluate, predict and the start-of-fit broadcast are not steps (they are in
+/// `Distributed.communication`).
+public struct AllreduceStatistics: Sendable, Equatable {
+    /// Training steps.
+    public internal(set) var steps = 0
+    /// Allreduces waited for in those steps: three per step (the status; the gradient buckets,
+    /// started together as one nonblocking MPI_Iallreduce each and waited for together; the
+    /// metrics).
+    public internal(set) var allreduceCalls = 0
+    /// Bytes this process contributed to them: the sum of the four below.
+    public internal(set) var allreduceBytes = 0
+    /// Wall-clock seconds inside those calls, waiting included: the first call of a step (the
+    /// status) also waits for the slowest process to finish its forward and backward pass.
+    public internal(set) var allreduceSeconds = 0.0
+    /// The gradients: 4 bytes per trainable parameter per step.
+    public internal(set) var gradientBytes = 0
+    /// Values the forward pass updated (BatchNormalization's moving mean and variance):
+    /// 4 bytes each per step.
+    public internal(set) var movingStatisticsBytes = 0
+    /// The losses' and metrics' sums: 8 bytes per double of their state per step (loss total
+    /// and count, then each metric's, e.g. accuracy's two).
+    public internal(set) var metricBytes = 0
+    /// The step status: 8 × (processes + 1) bytes per step.
+    public internal(set) var statusBytes = 0
+    /// Seconds inside the gradient (and moving statistics) allreduces alone.
+    public internal(set) var gradientSeconds = 0.0
+
+    public init() {}
+
+    /// `allreduceBytes / steps` (0 before the first step).
+    public var bytesPerStep: Double { steps == 0 ? 0 : Double(allreduceBytes) / Double(steps) }
+    /// `allreduceSeconds / steps` (0 before the first step).
+    public var secondsPerStep: Double { steps == 0 ? 0 : allreduceSeconds / Double(steps) }
+
+    /// The two added field by field (several epochs' statistics, say).
+    public static func + (a: AllreduceStatistics, b: AllreduceStatistics) -> AllreduceStatistics {
+        var sum = a
+        sum.steps += b.steps
+        sum.allreduceCalls += b.allreduceCalls
+        sum.allreduceBytes += b.allreduceBytes
+        sum.allreduceSeconds += b.allreduceSeconds
+        sum.gradientBytes += b.gradientBytes
+        sum.movingStatisticsBytes += b.movingStatisticsBytes
+        sum.metricBytes += b.metricBytes
+        sum.statusBytes += b.statusBytes
+        sum.gradientSeconds += b.gradientSeconds
+        return sum
+    }
+
+    mutating func add(_ traffic: StepTraffic, bytes: Int, seconds: Double) {
+        allreduceCalls += 1
+        allreduceBytes += bytes
+        allreduceSeconds += seconds
+        switch traffic {
+        case .status: statusBytes += bytes
+        case let .gradients(movingStatistics):
+            steps += 1
+            movingStatisticsBytes += 4 * movingStatistics
+            gradientBytes += bytes - 4 * movingStatistics
+            gradientSeconds += seconds
+        case .metrics: metricBytes += bytes
+        }
+    }
+}
+
+/// The part of a training step an allreduce carries (`AllreduceStatistics`).
+enum StepTraffic {
+    case status
+    /// The gradient buckets, of which `movingStatistics` float values are moving statistics;
+    /// one call for all of a step's buckets, so it counts the step.
+    case gradients(movingStatistics: Int)
+    case metrics
 }
 
 /// Errors of a distributed job.
