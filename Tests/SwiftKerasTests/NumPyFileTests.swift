@@ -158,6 +158,11 @@ import Testing
         let hugeHeader = Array(text.replacingOccurrences(of: "(2, 3), ", with: "(99999999999,99999999999)").utf8)
         huge.replaceSubrange(10..<(10 + hugeHeader.count), with: hugeHeader)
         try check(huge, "too large")
+        // No elements, but dimensions after the 0 that no tensor could have.
+        var empty = good
+        let emptyHeader = Array(text.replacingOccurrences(of: "(2, 3), ", with: "(0,1099511627776,1099511627776)").utf8)
+        empty.replaceSubrange(10..<(10 + emptyHeader.count), with: emptyHeader)
+        try check(empty, "more than a tensor can hold")
     }
 
     /// Random byte damage to a .npy and an .npz file: every load throws or succeeds, none traps.

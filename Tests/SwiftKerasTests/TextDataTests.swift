@@ -156,6 +156,10 @@ import Testing
         #expect(wordIndex["fun"] == 8 && wordIndex["éclair"] == 13 && wordIndex["movie's"] == 15 && wordIndex["br"] == 16)
 
         #expect(try IMDB.loadTexts(directory: dir).first == "The movie was GREAT.<br /><br />Great fun, the end.")
+        // Raw texts with their labels, split as loadData splits them.
+        let ((trainTexts, trainLabels), (testTexts, testLabels)) = try IMDB.loadTextData(directory: dir)
+        #expect(trainTexts == Array(try IMDB.loadTexts(directory: dir).prefix(3)) && testTexts.count == 3)
+        #expect(trainLabels.scalars == yTrain.scalars && testLabels.scalars == yTest.scalars)
     }
 
     @Test func imdbNumWordsSkipTopMaxlenAndOffsets() throws {

@@ -97,14 +97,17 @@ import Testing
         #expect(try toCategorical(Tensor([1, 0])).scalars == [0, 1, 1, 0])
     }
 
-    @Test func idxHeadersWhoseSizesPassIntThrow() throws {
+    @Test func idxHeadersWhoseSizesPassATensorThrow() throws {
         let path = NSTemporaryDirectory() + "swiftkeras-idx-\(UInt64.random(in: 0...UInt64.max))"
         defer { try? FileManager.default.removeItem(atPath: path) }
-        // Magic 2051, one image of 0xFFFFFFFF x 0xFFFFFFFF pixels, and no pixels.
-        let header: [UInt8] = [0, 0, 8, 3, 0, 0, 0, 1, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF]
-        try Data(header).write(to: URL(fileURLWithPath: path))
-        let text = message { _ = try MNIST.readImages(path) }
-        #expect(text.contains(path) && text.contains("more than Int.max"), "\(text)")
+        // Magic 2051 and no pixels: one image of 0xFFFFFFFF x 0xFFFFFFFF pixels, and (the
+        // fuzzer's input) no images of 0xED050607 x 0x26090A0B, which must multiply out too.
+        for dimensions: [UInt8] in [[0, 0, 0, 1, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF],
+                                    [0, 0, 0, 0, 0xED, 0x05, 0x06, 0x07, 0x26, 0x09, 0x0A, 0x0B]] {
+            try Data([0, 0, 8, 3] + dimensions).write(to: URL(fileURLWithPath: path))
+            let text = message { _ = try MNIST.readImages(path) }
+            #expect(text.contains(path) && text.contains("more than a tensor can hold"), "\(text)")
+        }
     }
 
     @Test func imdbIndexFromBeyondIntThrows() throws {

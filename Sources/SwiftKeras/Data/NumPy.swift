@@ -80,6 +80,10 @@ struct NumPyHeader {
         guard "<>|=".contains(order), let dtype = NumPyDType(rawValue: code) else {
             throw fail("unsupported dtype '\(descr)'\(Self.describe(descr)); SwiftKeras reads bool, int8-64, uint8-64, float16, float32 and float64")
         }
+        // Every dimension counts, even after a 0: a tensor of this shape must be possible.
+        guard (try? Tensor.elementCount(of: shape, op: "npy")) != nil else {
+            throw fail("corrupt .npy header: shape \(shapeString(shape)) is too large: more than a tensor can hold")
+        }
         var total = dtype.size
         for n in shape {
             let (product, overflow) = total.multipliedReportingOverflow(by: n)

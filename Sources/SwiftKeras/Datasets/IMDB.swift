@@ -92,6 +92,21 @@ public enum IMDB {
         return try labelledLines(bytes, path: path).map { String(decoding: bytes[$0.text], as: UTF8.self) }
     }
 
+    /// ((trainTexts, yTrain), (testTexts, yTest)): the reviews as raw text with their labels
+    /// (Floats 0/1), split as `loadData` splits them: what Keras's
+    /// `text_dataset_from_directory("aclImdb/train")` and `("aclImdb/test")` give, for models
+    /// that learn their own vocabulary (`TextVectorization.adapt`).
+    public static func loadTextData(directory: String? = nil) throws -> (([String], Tensor), ([String], Tensor)) {
+        let path = path(directory)
+        let bytes = try readPossiblyGzippedFile(path)
+        let lines = try labelledLines(bytes, path: path)
+        let trainCount = lines.count / 2
+        func side(_ range: Range<Int>) -> ([String], Tensor) {
+            (lines[range].map { String(decoding: bytes[$0.text], as: UTF8.self) }, Tensor(lines[range].map(\.label)))
+        }
+        return (side(0..<trainCount), side(trainCount..<lines.count))
+    }
+
     private static func path(_ directory: String?) -> String {
         (directory ?? environmentDirectory("text") ?? bundledDirectory) + "/" + fileName
     }

@@ -28,12 +28,16 @@ public enum MNIST {
         let bytes = try readPossiblyGzippedFile(path)
         let header = try idxHeader(bytes, path: path, magic: 2051, dimensions: 3)
         let (count, rows, cols) = (header[0], header[1], header[2])
-        // Each dimension is up to 2^32 - 1: the product may pass Int.
-        let (area, areaOverflow) = rows.multipliedReportingOverflow(by: cols)
-        let (pixels, overflow) = count.multipliedReportingOverflow(by: area)
-        guard !areaOverflow, !overflow, bytes.count - 16 == pixels else {
+        // Each dimension is up to 2^32 - 1: the product may pass what a tensor can hold, even
+        // with no images (0 x rows x cols must still multiply out, as for any shape).
+        let pixels: Int
+        do { pixels = try Tensor.elementCount(of: [count, rows, cols], op: "readImages") } catch {
             throw KerasError.fileError(
-                path: path, message: "truncated or oversized: header promises \(count) images of \(rows)x\(cols) (\(areaOverflow || overflow ? "more than Int.max" : "\(pixels)") bytes after the 16-byte header), file has \(bytes.count) bytes")
+                path: path, message: "corrupt header: \(count) images of \(rows)x\(cols) pixels are more than a tensor can hold")
+        }
+        guard bytes.count - 16 == pixels else {
+            throw KerasError.fileError(
+                path: path, message: "truncated or oversized: header promises \(count) images of \(rows)x\(cols) (\(pixels) bytes after the 16-byte header), file has \(bytes.count) bytes")
         }
         let out = Tensor(uninitializedShape: [count, rows, cols])
         let p = out.storage.pointer
