@@ -7,8 +7,10 @@
 #include "conv_template.h"
 #include "pooling_template.h"
 
-// Contraction into FMAs off: the activations must give the bits of the Swift functions.
+// Contraction into FMAs off: the activations and batch normalization's passes must give the
+// bits of the Swift functions.
 #pragma clang fp contract(off)
 #include "activation_template.h"
+#include "normalization_template.h"
 
 #pragma clang attribute pop

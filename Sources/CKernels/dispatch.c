@@ -105,3 +105,15 @@ void sk_max_pool_window(const float *in, long image_base, int in_width, int chan
     DISPATCH(max_pool_window_avx512(in, image_base, in_width, channels, h0, h1, w0, w1, out, winner),
              max_pool_window_avx2(in, image_base, in_width, channels, h0, h1, w0, w1, out, winner));
 }
+
+void sk_bn_channel_sums(const float *a, const float *b, long rows, int channels, const float *shift_a,
+                        const float *center, double *s1, double *s2) {
+    DISPATCH(bn_channel_sums_avx512(a, b, rows, channels, shift_a, center, s1, s2),
+             bn_channel_sums_avx2(a, b, rows, channels, shift_a, center, s1, s2));
+}
+
+void sk_bn_channel_affine(const float *x, long rows, int channels, const float *scale, const float *add,
+                          const float *z, const float *z_scale, float *out) {
+    DISPATCH(bn_channel_affine_avx512(x, rows, channels, scale, add, z, z_scale, out),
+             bn_channel_affine_avx2(x, rows, channels, scale, add, z, z_scale, out));
+}

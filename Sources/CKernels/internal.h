@@ -31,6 +31,10 @@ int sk_even_block(int k, int block, int granule);
     void tanh_##isa(float *values, int count);                                                    \
     void max_pool_window_##isa(const float *in, long image_base, int in_width, int channels, int h0, \
                                int h1, int w0, int w1, float *out, int32_t *winner);              \
+    void bn_channel_sums_##isa(const float *a, const float *b, long rows, int channels, const float *shift_a, \
+                               const float *center, double *s1, double *s2);                      \
+    void bn_channel_affine_##isa(const float *x, long rows, int channels, const float *scale,       \
+                                 const float *add, const float *z, const float *z_scale, float *out); \
     int gemm_row_block_##isa(void);
 
 SK_DECLARE_KERNELS(avx512)

@@ -57,12 +57,37 @@ struct SeededTraining: Sendable {
     }, batchSize: 64)
 }
 
+extension SeededTraining {
+    /// Conv2D -> BatchNormalization -> ReLU twice, then Dense -> BatchNormalization (Adam), two
+    /// batches of 64 images: the batch statistics span several chunks.
+    static let batchNorm = SeededTraining(name: "BatchNormalization CNN", seed: 13, make: {
+        let model = Sequential()
+        model.add(Conv2D(8, (3, 3), padding: .same, useBias: false, inputShape: [28, 28, 1]))
+        model.add(BatchNormalization())
+        model.add(ActivationLayer(.relu))
+        model.add(MaxPooling2D(poolSize: (2, 2)))
+        model.add(Conv2D(12, (3, 3), padding: .same, useBias: false))
+        model.add(BatchNormalization())
+        model.add(ActivationLayer(.relu))
+        model.add(Flatten())
+        model.add(Dense(20, useBias: false))
+        model.add(BatchNormalization())
+        model.add(ActivationLayer(.relu))
+        model.add(Dense(10, activation: .softmax))
+        model.compile(loss: .sparseCategoricalCrossentropy, optimizer: Adam(), metrics: [.accuracy])
+        var rng = RandomGenerator(seed: 3)
+        let x = Tensor.randomUniform([128, 28, 28, 1], using: &rng)
+        let y = (try? Tensor((0..<128).map { _ in Float(rng.next() % 10) }, shape: [128]))!
+        return (model, x, y)
+    }, batchSize: 64)
+}
+
 /// Tests that set the process-wide thread count, one at a time (other suites may run
 /// meanwhile: their results must not care).
 @Suite(.serialized) struct ThreadCountTests {
     @Test func sameWeightsForEveryThreadCount() throws {
         defer { try? setNumThreads(0) }
-        for training in [SeededTraining.lenet, SeededTraining.lstm] {
+        for training in [SeededTraining.lenet, SeededTraining.lstm, SeededTraining.batchNorm] {
             var reference: [[UInt32]]?
             for threads in [1, 2, 3, 4, 8] {
                 try setNumThreads(threads)
@@ -72,6 +97,32 @@ struct SeededTraining: Sendable {
                     #expect(weights == reference, "\(training.name) with \(threads) threads differs from 1 thread")
                 } else {
                     reference = weights
+                }
+            }
+        }
+    }
+
+    /// Batch normalization's moments, output and gradients over several chunks, channel counts
+    /// not a multiple of the vector widths: the same bits with 1, 2 and 3 threads.
+    @Test func batchNormalizationSameBitsForEveryThreadCount() throws {
+        defer { try? setNumThreads(0) }
+        for (shape, axis) in [([16, 28, 28, 17], 3), ([8, 20, 20, 70], 3), ([3000, 33], 1), ([4, 9, 30, 30], 1)] {
+            var rng = RandomGenerator(seed: 61)
+            let x = Tensor.randomNormal(shape, mean: 2, stddev: 3, using: &rng)
+            let c = shape[axis]
+            let gamma = Tensor.randomNormal([c], using: &rng), beta = Tensor.randomNormal([c], using: &rng)
+            let weights = Tensor.randomNormal(shape, using: &rng)
+            var reference: [[UInt32]]?
+            for threads in [1, 2, 3] {
+                try setNumThreads(threads)
+                let xt = x.trackingGradients(), gt = gamma.trackingGradients(), bt = beta.trackingGradients()
+                let (y, mean, variance) = try batchNormalization(training: xt, scale: gt, offset: bt, axis: axis, epsilon: 1e-3)
+                let grads = try gradients(of: (y * weights).sum(), wrt: [xt, gt, bt])
+                let bits = ([y, mean, variance] + grads).map { $0.scalars.map(\.bitPattern) }
+                if let reference {
+                    #expect(bits == reference, "\(shape) with \(threads) threads differs from 1 thread")
+                } else {
+                    reference = bits
                 }
             }
         }

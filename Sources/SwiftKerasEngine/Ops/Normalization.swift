@@ -1,3 +1,4 @@
+import CKernels
 import Glibc
 
 // Batch and layer normalization, each a fused op with its backward pass written by hand.
@@ -9,8 +10,9 @@ import Glibc
 //
 // Both compute y = x * a + b with a = scale / sqrt(variance + epsilon) and
 // b = offset - mean * a, the order of TensorFlow's batch_normalization and Keras's
-// layer_normalization. Moments are two-pass (mean, then centered squares), accumulated in
-// Double per channel so that long batches lose no precision.
+// layer_normalization. Batch moments take one pass over the data, shifted by each channel's
+// first value; sums are accumulated in Float over blocks of rows and in Double across blocks,
+// so that long batches lose no precision. Layer normalization's moments are two-pass.
 
 /// The shape of a tensor split around one axis: (outer, channels, inner).
 struct ChannelLayout {
@@ -40,50 +42,80 @@ struct ChannelLayout {
     }
 }
 
-/// Rows accumulated in Float before their sums are added into the Double totals.
+/// Rows accumulated in Float before their sums are added into the Double totals (the C
+/// kernels' SK_BN_BLOCK_ROWS).
 private let rowsPerFlush = 64
 
-/// Per-channel sums of f(x, channel) over the layout, in Double, in chunks of outer slices
-/// on the thread pool. `f` receives the value and its channel index.
-@inline(__always)
-private func channelSums(
-    _ layout: ChannelLayout, _ f: (_ index: Int, _ channel: Int) -> Float
-) -> [Double] {
-    let c = layout.channels, chunking = layout.chunking
-    // One row of totals per chunk, added together in chunk order at the end.
-    let totals = UnsafeMutablePointer<Double>.allocate(capacity: chunking.count * c)
+/// Per-channel sums over the layout, in Double: s1 = Σ u and s2 = Σ u · (b − center[channel])
+/// with u = a − shiftA[channel] (u = a without a shift). One pass over `a` and `b`, in chunks
+/// of outer slices on the thread pool. Each channel is summed in Float, one row after the
+/// other in blocks of `rowsPerFlush` rows from the chunk's first (inner == 1; a run at a time
+/// otherwise), each block added into the chunk's Double total; the chunks' totals are added
+/// in chunk order. The chunks depend on the shape alone, and the hand-written kernels
+/// (`sk_bn_channel_sums`, vectorized over channels) add in this same order: every thread
+/// count and every kernel path gives the same bits.
+private func channelSumPair(
+    _ layout: ChannelLayout, a: UnsafePointer<Float>, shiftA: UnsafePointer<Float>?,
+    b: UnsafePointer<Float>, center: UnsafePointer<Float>
+) -> (s1: [Double], s2: [Double]) {
+    let c = layout.channels, chunking = layout.chunking, chunks = Swift.max(chunking.count, 1)
+    // Two rows of totals per chunk, added together in chunk order at the end.
+    let totals = UnsafeMutablePointer<Double>.allocate(capacity: 2 * chunks * c)
     defer { totals.deallocate() }
-    totals.initialize(repeating: 0, count: chunking.count * c)
+    totals.initialize(repeating: 0, count: 2 * chunks * c)
     parallelFor(chunking) { slices, chunk in
-        let totals = totals + chunk * c
+        let t1 = totals + 2 * chunk * c, t2 = t1 + c
         if layout.inner == 1 {
-            // Rows of `channels`: accumulate whole rows (vectorizes), flush every few rows.
-            let acc = UnsafeMutablePointer<Float>.allocate(capacity: c)
+            if usesHandKernels {
+                sk_bn_channel_sums(a + slices.lowerBound * c, b + slices.lowerBound * c, slices.count,
+                                   Int32(c), shiftA, center, t1, t2)
+                return
+            }
+            // Rows of `channels`: accumulate whole rows, flush every `rowsPerFlush` rows.
+            let acc = UnsafeMutablePointer<Float>.allocate(capacity: 2 * c)
             defer { acc.deallocate() }
+            let acc2 = acc + c
             var row = slices.lowerBound
             while row < slices.upperBound {
                 let end = Swift.min(row + rowsPerFlush, slices.upperBound)
-                acc.update(repeating: 0, count: c)
+                acc.update(repeating: 0, count: 2 * c)
                 for r in row..<end {
                     let base = r * c
-                    for j in 0..<c { acc[j] += f(base + j, j) }
+                    for j in 0..<c {
+                        let u = a[base + j] - (shiftA?[j] ?? 0)
+                        acc[j] += u
+                        acc2[j] += u * (b[base + j] - center[j])
+                    }
                 }
-                for j in 0..<c { totals[j] += Double(acc[j]) }
+                for j in 0..<c {
+                    t1[j] += Double(acc[j])
+                    t2[j] += Double(acc2[j])
+                }
                 row = end
             }
         } else {
             layout.forEachRun(slices: slices) { channel, offset, length in
-                var acc: Float = 0
-                for i in offset..<(offset + length) { acc += f(i, channel) }
-                totals[channel] += Double(acc)
+                let shift = shiftA?[channel] ?? 0, m = center[channel]
+                var acc1: Float = 0, acc2: Float = 0
+                for i in offset..<(offset + length) {
+                    let u = a[i] - shift
+                    acc1 += u
+                    acc2 += u * (b[i] - m)
+                }
+                t1[channel] += Double(acc1)
+                t2[channel] += Double(acc2)
             }
         }
     }
-    return (0..<c).map { channel in
-        var total = totals[channel]
-        for chunk in 1..<Swift.max(chunking.count, 1) { total += totals[chunk * c + channel] }
-        return total
+    var s1 = [Double](repeating: 0, count: c), s2 = s1
+    for chunk in 0..<chunks {
+        let t1 = totals + 2 * chunk * c, t2 = t1 + c
+        for j in 0..<c {
+            s1[j] += t1[j]
+            s2[j] += t2[j]
+        }
     }
+    return (s1, s2)
 }
 
 /// out[i] = x[i] * a[channel] + b[channel] over the layout (and optionally a third term
@@ -100,6 +132,12 @@ private func channelAffine(
                 let pa = a.baseAddress!, pb = b.baseAddress!, pp = p.baseAddress
                 parallelFor(layout.chunking) { slices, _ in
                     if layout.inner == 1 {
+                        if usesHandKernels {
+                            let start = slices.lowerBound * c
+                            sk_bn_channel_affine(x + start, slices.count, Int32(c), pa, pb,
+                                                 z.map { $0 + start }, z == nil ? nil : pp, out + start)
+                            return
+                        }
                         for r in slices {
                             let base = r * c
                             if let z, let pp {
@@ -149,11 +187,19 @@ public func channelMoments(_ x: Tensor, axis: Int = -1) throws -> (mean: Tensor,
     guard layout.perChannel > 0 else {
         throw TensorError.invalidArgument(op: "moments", message: "needs at least one value per channel, got shape \(shapeString(x.shape))")
     }
-    let n = Double(layout.perChannel), px = x.storage.pointer
-    let mean = channelSums(layout) { i, _ in px[i] }.map { Float($0 / n) }
-    let variance = mean.withUnsafeBufferPointer { m in
-        let pm = m.baseAddress!
-        return channelSums(layout) { i, ch in let d = px[i] - pm[ch]; return d * d }.map { Float($0 / n) }
+    // One pass, shifted: the sums of d = x - shift and of d² with each channel's first value as
+    // its shift, so that the variance E[d²] - E[d]² loses no more to cancellation than the
+    // centered two-pass form (the shift is within a few deviations of the mean).
+    let n = Double(layout.perChannel), px = x.storage.pointer, c = layout.channels
+    let shift = (0..<c).map { px[$0 * layout.inner] }
+    let (s1, s2) = shift.withUnsafeBufferPointer { sb in
+        channelSumPair(layout, a: px, shiftA: sb.baseAddress!, b: px, center: sb.baseAddress!)
+    }
+    var mean = [Float](repeating: 0, count: c), variance = mean
+    for j in 0..<c {
+        let m = s1[j] / n
+        mean[j] = Float(Double(shift[j]) + m)
+        variance[j] = Float(Swift.max(s2[j] / n - m * m, 0))
     }
     return (Tensor(mean), Tensor(variance))
 }
@@ -191,12 +237,11 @@ public func batchNormalization(
     let hasScale = scale != nil
     let output = Tensor.record(op, out, inputs: inputs) { grad, needs in
         let pg = grad.storage.pointer, px = xd.storage.pointer
+        // Σ dy and Σ dy · (x - mean) per channel, in one pass.
         let sums = mean.withUnsafeBufferPointer { m in
-            let pm = m.baseAddress!
-            return (channelSums(layout) { i, _ in pg[i] },
-                    channelSums(layout) { i, ch in pg[i] * (px[i] - pm[ch]) })
+            channelSumPair(layout, a: pg, shiftA: nil, b: px, center: m.baseAddress!)
         }
-        let sumDy = sums.0.map { Float($0) }, sumDyCentered = sums.1.map { Float($0) }
+        let sumDy = sums.s1.map { Float($0) }, sumDyCentered = sums.s2.map { Float($0) }
         var grads: [Tensor?] = []
         if needs[0] {
             // dx = mul * (dy - mean(dy) - (x - mean) * invStd² * mean(dy * (x - mean)))
@@ -255,9 +300,9 @@ public func batchNormalization(
         var sumDy = [Float](repeating: 0, count: c), sumDyCentered = sumDy
         if needsReductions {
             m.withUnsafeBufferPointer { mb in
-                let pm = mb.baseAddress!
-                sumDy = channelSums(layout) { i, _ in pg[i] }.map { Float($0) }
-                sumDyCentered = channelSums(layout) { i, ch in pg[i] * (px[i] - pm[ch]) }.map { Float($0) }
+                let sums = channelSumPair(layout, a: pg, shiftA: nil, b: px, center: mb.baseAddress!)
+                sumDy = sums.s1.map { Float($0) }
+                sumDyCentered = sums.s2.map { Float($0) }
             }
         }
         var grads: [Tensor?] = []
