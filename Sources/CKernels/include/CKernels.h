@@ -17,20 +17,6 @@ void sk_set_parallel_depth(int depth);
 static inline void sk_spin_pause(void) {
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();
-/// Batch normalization's sums over `rows` rows of `channels` contiguous values: with
-/// u = a - shift_a (shift_a NULL: u = a), adds sum(u) into s1[ch] and sum(u * (b - center))
-/// into s2[ch]. Each channel is summed row after row in floats, in blocks of 64 rows from the
-/// first, each block added into the double total: the order of the portable Swift loop, so
-/// every path gives the same bits. (Moments: a = b = x, shift_a = center = a shift; the
-/// backward pass: a = dy, b = x, center = the mean.)
-void sk_bn_channel_sums(const float *a, const float *b, long rows, int channels, const float *shift_a,
-                        const float *center, double *s1, double *s2);
-
-/// out = x * scale[ch] + add[ch] over `rows` rows of `channels` values, or, with z,
-/// (x * scale[ch] + z_scale[ch] * z) + add[ch] (no fused multiply-adds: the bits of Swift's loop).
-void sk_bn_channel_affine(const float *x, long rows, int channels, const float *scale, const float *add,
-                          const float *z, const float *z_scale, float *out);
-
 #endif
 }
 

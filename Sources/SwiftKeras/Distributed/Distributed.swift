@@ -278,8 +278,8 @@ public struct AllreduceStatistics: Sendable, Equatable {
     /// started together as one nonblocking MPI_Iallreduce each and waited for together; the
     /// metrics).
     public internal(set) var allreduceCalls = 0
-    /// Bytes this process contributed to them: the sum of the four below.
-    public internal(set) var allreduceBytes = 0
+    /// Bytes this process contributed to them: the four kinds below together.
+    public var allreduceBytes: Int { gradientBytes + movingStatisticsBytes + metricBytes + statusBytes }
     /// Wall-clock seconds inside those calls, waiting included: the first call of a step (the
     /// status) also waits for the slowest process to finish its forward and backward pass.
     public internal(set) var allreduceSeconds = 0.0
@@ -308,7 +308,6 @@ public struct AllreduceStatistics: Sendable, Equatable {
         var sum = a
         sum.steps += b.steps
         sum.allreduceCalls += b.allreduceCalls
-        sum.allreduceBytes += b.allreduceBytes
         sum.allreduceSeconds += b.allreduceSeconds
         sum.gradientBytes += b.gradientBytes
         sum.movingStatisticsBytes += b.movingStatisticsBytes
@@ -320,7 +319,6 @@ public struct AllreduceStatistics: Sendable, Equatable {
 
     mutating func add(_ traffic: StepTraffic, bytes: Int, seconds: Double) {
         allreduceCalls += 1
-        allreduceBytes += bytes
         allreduceSeconds += seconds
         switch traffic {
         case .status: statusBytes += bytes
