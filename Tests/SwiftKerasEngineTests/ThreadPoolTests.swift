@@ -12,7 +12,7 @@ import Testing
     @Test func everyChunkRunsOnce() {
         for count in [1, 2, 3, 7, 64, 1_000] {
             for _ in 0..<50 {
-                let runs = Mutex([Int](repeating: 0, count: count))
+                let runs = Lock([Int](repeating: 0, count: count))
                 parallelFor(Chunking(items: count, size: 1)) { range, chunk in
                     #expect(range == chunk..<(chunk + 1))
                     runs.withLock { $0[chunk] += 1 }
@@ -59,7 +59,7 @@ import Testing
         var sawWorker = false
         for _ in 0..<5 where !sawWorker {
             try await Task.sleep(for: .milliseconds(5))
-            let threads = Mutex<Set<UInt>>([])
+            let threads = Lock<Set<UInt>>([])
             parallelFor(Chunking(items: 16, size: 1)) { _, _ in
                 threads.withLock { _ = $0.insert(UInt(pthread_self())) }
                 let end = ContinuousClock.now + .milliseconds(2)

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import Testing
 @testable import SwiftKeras
 
@@ -49,7 +48,7 @@ import Testing
     }
 
     @Test func cacheReplaysTheFirstCompletePass() throws {
-        let runs = Mutex(0)
+        let runs = Lock(0)
         let d = try Self.numbers(4).map { x -> Tensor in runs.withLock { $0 += 1 }; return x * 10 }.cache()
         #expect(try Self.values(d.take(2)) == [0, 10])
         #expect(try Self.values(d) == [0, 10, 20, 30])
@@ -58,8 +57,8 @@ import Testing
     }
 
     @Test func prefetchRunsAheadOnAThreadThatEndsWithThePass() throws {
-        let produced = Mutex(0)
-        let producerThread = Mutex<Bool?>(nil)
+        let produced = Lock(0)
+        let producerThread = Lock<Bool?>(nil)
         let d = try Self.numbers(100).map { x -> Tensor in
             produced.withLock { $0 += 1 }
             producerThread.withLock { $0 = Thread.isMainThread }
@@ -89,7 +88,7 @@ import Testing
     }
 
     final class Squares: DatasetSource {
-        let ends = Mutex(0)
+        let ends = Lock(0)
         var count: Int { 5 }
         func batch(at index: Int) throws -> (Tensor, Tensor) { (Tensor([Float(index)]), Tensor([Float(index * index)])) }
         func onEpochEnd() { ends.withLock { $0 += 1 } }

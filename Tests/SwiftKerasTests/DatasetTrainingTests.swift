@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import Testing
 @testable import SwiftKeras
 
@@ -124,7 +123,7 @@ import Testing
 
     @Test func stepsPerEpochTakesThatManyBatchesFromAnEndlessGenerator() throws {
         let model = GlobalRandom.withSeed(12) { Self.model() }
-        let made = Mutex(0)
+        let made = Lock(0)
         let endless = Dataset<(Tensor, Tensor)> {
             made.withLock { $0 += 1 }
             return (Tensor.zeros([4, 8]), Tensor.zeros([4]))

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import Testing
 @testable import SwiftKeras
 
@@ -66,7 +65,7 @@ import Testing
 
         let shared = SGD(learningRate: 0.01, momentum: 0.9)
         let variables = [Variable(Tensor.zeros([1000]), name: "a"), Variable(Tensor.zeros([7]), name: "b")]
-        let failures = Mutex(0)
+        let failures = Lock(0)
         let optimizer = Shared(shared as Optimizer)
         DispatchQueue.concurrentPerform(iterations: 2) { i in
             do { try train(optimizer.value, variables[i], i == 0 ? 1 : -2) } catch { failures.withLock { $0 += 1 } }

@@ -133,7 +133,7 @@ extension SeededTraining {
         for threads in [1, 2, 3, 8, 17] {
             try setNumThreads(threads)
             for count in [2, 5, 64, 333] {
-                let runs = Mutex([Int](repeating: 0, count: count))
+                let runs = Lock([Int](repeating: 0, count: count))
                 parallelFor(Chunking(items: count, size: 1)) { _, chunk in runs.withLock { $0[chunk] += 1 } }
                 #expect(runs.withLock { $0.allSatisfy { $0 == 1 } }, "\(threads) threads, \(count) chunks")
             }
@@ -186,9 +186,9 @@ struct Shared<Value>: @unchecked Sendable {
         let predictedAlone = try predictor.value.0.predict(predictor.value.1, batchSize: 8).scalars.map(\.bitPattern)
 
         for round in 0..<Self.rounds {
-            let results = Mutex<[Int: [[UInt32]]]>([:])
-            let predicted = Mutex<[UInt32]>([])
-            let failures = Mutex<[String]>([])
+            let results = Lock<[Int: [[UInt32]]]>([:])
+            let predicted = Lock<[UInt32]>([])
+            let failures = Lock<[String]>([])
             DispatchQueue.concurrentPerform(iterations: 3) { index in
                 do {
                     if index < trainings.count {

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import Testing
 @testable import SwiftKeras
 
@@ -149,7 +148,7 @@ import Testing
         let alone = try model.evaluate(x, y, verbose: 0)
         let predicted = try model.predict(x).scalars
         let shared = Shared(model)
-        let mismatches = Mutex(0)
+        let mismatches = Lock(0)
         DispatchQueue.concurrentPerform(iterations: 2) { thread in
             for round in 0..<40 {
                 // Both threads evaluate; each also predicts on alternate rounds.

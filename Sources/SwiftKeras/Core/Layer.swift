@@ -1,4 +1,3 @@
-import Synchronization
 
 /// The base of every layer, following Keras's lifecycle: weights are created lazily by
 /// `build(inputShape:)` on the first input shape seen, then `call(_:training:)` computes.
@@ -221,7 +220,7 @@ public struct InputSpec: Sendable {
 public enum LayerNames {
     /// Name counters: one set per process, or per `withFreshNames` scope.
     public final class Counters: Sendable {
-        let counts = Mutex<[String: Int]>([:])
+        let counts = Lock<[String: Int]>([:])
         public init() {}
     }
 

@@ -1,4 +1,3 @@
-import Synchronization
 
 /// A sequence of elements made on demand, pass after pass (Keras users know it as
 /// `tf.data.Dataset`): from tensors in memory, files read as needed, a generator closure or a
@@ -21,7 +20,7 @@ public final class Dataset<Element>: @unchecked Sendable {
     /// Random access to the elements, kept only through `map`: a `DatasetSource`'s batches,
     /// whose order `fit(shuffle: true)` shuffles each epoch, as Keras does for a PyDataset.
     let randomAccess: RandomAccess<Element>?
-    private let passes = Mutex(0)
+    private let passes = Lock(0)
 
     init(cardinality: Int?, randomAccess: RandomAccess<Element>? = nil,
          start: @escaping (_ pass: Int) throws -> DatasetIterator<Element>) {
@@ -156,7 +155,7 @@ public final class Dataset<Element>: @unchecked Sendable {
     /// running the stages before it (Keras users' `dataset.cache()`, in memory). A pass that
     /// stops early keeps nothing.
     public func cache() -> Dataset<Element> {
-        let kept = Mutex(UncheckedSendable<[Element]?>(nil))
+        let kept = Lock(UncheckedSendable<[Element]?>(nil))
         return Dataset(cardinality: cardinality) { pass in
             if let elements = kept.withLock({ $0.value }) {
                 var i = 0

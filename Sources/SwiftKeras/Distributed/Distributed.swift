@@ -1,6 +1,5 @@
 import CMPI
 import Glibc
-import Synchronization
 
 /// The processes of a job started by `mpirun` (Horovod's `hvd.init()`, `hvd.rank()`, ...),
 /// over Open MPI loaded at run time: SwiftKeras builds and runs without MPI, and only a
@@ -224,8 +223,8 @@ public enum Distributed {
     // Two locks, not one: with the counters inside `State`, Swift 6.3.1's optimizer
     // (-c release) started `state` all zeros (size 0, timeout 0 s: every collective then
     // timed out at once). Keep `State` to plain values.
-    private static let state = Mutex(State())
-    private static let traffic = Mutex(Traffic())
+    private static let state = Lock(State())
+    private static let traffic = Lock(Traffic())
 
     private static func timed(bytes: Int, step: StepTraffic? = nil, _ body: () throws -> Void) throws {
         let started = ContinuousClock.now

@@ -1,11 +1,10 @@
-import Synchronization
 
 /// A plain stack of layers, each feeding the next (Keras's `Sequential`).
 public final class Sequential: Model {
     private var stack: [Layer]
     /// Each layer's output shape, from the last build. fit and evaluate rebuild (check) the
     /// stack on every call, so threads sharing a built model write it at once: under a lock.
-    private let outputShapes = Mutex<[[Int]]>([])
+    private let outputShapes = Lock<[[Int]]>([])
     /// The input shape of a model loaded from a config with an InputLayer, and that layer's
     /// name; models built in code take the first layer's `inputShape` instead.
     var configInputShape: [Int]?

@@ -8,7 +8,7 @@ import Synchronization
 /// Debian's HDF5 is the serial build, which is not thread-safe: every call into the
 /// library happens under one process-wide lock.
 final class HDF5File {
-    private static let library = Mutex<Bool>(false)
+    private static let library = Lock<Bool>(false)
 
     /// Runs `body` holding the library lock, with the library initialized and its
     /// automatic error printing off (errors are reported as thrown errors instead).

@@ -1,4 +1,3 @@
-import Synchronization
 
 /// Where layer classes are found by the names saved configs give them (Keras's
 /// `register_keras_serializable` and its custom-object registry). Loading a model, a
@@ -97,8 +96,8 @@ public enum LayerRegistry {
     }
 
     /// By registered name (for loading) and by class (for saving: the last registration wins).
-    private static let custom = Mutex<(byName: [String: CustomEntry], byClass: [ObjectIdentifier: CustomEntry])>(([:], [:]))
-    private static let functions = Mutex<[String: RegisteredFunction]>([:])
+    private static let custom = Lock<(byName: [String: CustomEntry], byClass: [ObjectIdentifier: CustomEntry])>(([:], [:]))
+    private static let functions = Lock<[String: RegisteredFunction]>([:])
 
     static func register(_ type: Layer.Type, registeredName: String, module: String) {
         let entry = CustomEntry(type: type, registeredName: registeredName, module: module)

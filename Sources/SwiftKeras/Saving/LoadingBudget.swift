@@ -1,13 +1,12 @@
-import Synchronization
 
 /// A cap on the weights a model built from a file may allocate: a config asking for a
 /// layer of 10^12 parameters must fail with an error, not exhaust memory. Loading a
 /// .keras file allows what its weights file can hold (every weight is stored there).
 enum LoadingBudget {
     final class Remaining: Sendable {
-        let elements: Mutex<Int>
+        let elements: Lock<Int>
         let limit: Int
-        init(_ limit: Int) { elements = Mutex(limit); self.limit = limit }
+        init(_ limit: Int) { elements = Lock(limit); self.limit = limit }
     }
 
     @TaskLocal static var current: Remaining?

@@ -1,5 +1,4 @@
 import Glibc
-import Synchronization
 
 /// xoshiro256** seeded through SplitMix64: fast, small state, good statistical quality.
 public struct RandomGenerator: RandomNumberGenerator, Sendable {
@@ -58,8 +57,8 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable {
 public enum GlobalRandom {
     /// A generator shared by its users under a lock.
     public final class Stream: Sendable {
-        let state: Mutex<RandomGenerator>
-        public init(seed: UInt64) { state = Mutex(RandomGenerator(seed: seed)) }
+        let state: Lock<RandomGenerator>
+        public init(seed: UInt64) { state = Lock(RandomGenerator(seed: seed)) }
     }
 
     private static let process = Stream(seed: UInt64.random(in: 0...UInt64.max))

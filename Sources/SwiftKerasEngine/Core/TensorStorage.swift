@@ -1,5 +1,4 @@
 import Glibc
-import Synchronization
 
 /// A 64-byte aligned, fixed-size buffer of `Float`s shared by tensors until one of them writes.
 ///
@@ -70,7 +69,7 @@ enum BufferPool {
         var heldBytes = 0
     }
 
-    private static let state = Mutex(State())
+    private static let state = Lock(State())
 
     static func allocate(_ bytes: Int) -> UnsafeMutableRawPointer {
         var raw: UnsafeMutableRawPointer?

@@ -39,7 +39,7 @@ final class ThreadPool: @unchecked Sendable {
     /// The workers started so far (they never stop), in `workers[0..<started]`.
     private let workers: UnsafeMutablePointer<Worker?>
     private let started = Atomic<Int>(0)
-    private let starting = Mutex(())
+    private let starting = Lock(())
 
     private init() {
         availableCPUs = availableCPUCount()

@@ -1,5 +1,4 @@
 import Glibc
-import Synchronization
 
 /// The base of every optimizer, Keras 3's `Optimizer`: learning rate, gradient clipping
 /// (clipnorm per variable, clipvalue elementwise, global_clipnorm over all), decoupled weight
@@ -37,7 +36,7 @@ open class Optimizer {
     private var decayExcludedNames: [String] = []
     /// Serializes steps (and state loading): one optimizer shared by models on two threads
     /// applies one step at a time.
-    let stepLock = Mutex(())
+    let stepLock = Lock(())
 
     /// Keras's class name ("SGD", "Adam").
     open var name: String { String(describing: type(of: self)) }
