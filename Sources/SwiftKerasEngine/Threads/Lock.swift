@@ -17,10 +17,14 @@ import Darwin
 /// same order: an uncontended lock and unlock is one atomic exchange each way in glibc.
 package final class Lock<Value>: @unchecked Sendable {
     @usableFromInline let mutex: UnsafeMutablePointer<pthread_mutex_t>
-    @usableFromInline var value: Value
+    /// Behind a pointer rather than a stored `var`: a class's `var` passed `inout` costs a
+    /// dynamic exclusivity check per access, which doubled the time of a locked buffer-pool
+    /// operation (measured: about 20 ns this way, as with `Mutex`).
+    @usableFromInline let value: UnsafeMutablePointer<Value>
 
     package init(_ value: Value) {
-        self.value = value
+        self.value = .allocate(capacity: 1)
+        self.value.initialize(to: value)
         mutex = .allocate(capacity: 1)
         mutex.initialize(to: pthread_mutex_t())
         // Fails only for a bad attribute, and the default (nil) is valid.
@@ -30,6 +34,8 @@ package final class Lock<Value>: @unchecked Sendable {
     deinit {
         pthread_mutex_destroy(mutex)
         mutex.deallocate()
+        value.deinitialize(count: 1)
+        value.deallocate()
     }
 
     /// Runs `body` with the value while holding the lock; the lock is released however `body`
@@ -40,6 +46,6 @@ package final class Lock<Value>: @unchecked Sendable {
     ) throws(Failure) -> Result {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
-        return try body(&value)
+        return try body(&value.pointee)
     }
 }
