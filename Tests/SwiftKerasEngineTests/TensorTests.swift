@@ -1,3 +1,4 @@
+import Glibc
 import Testing
 @testable import SwiftKerasEngine
 
@@ -66,5 +67,27 @@ import Testing
         #expect(WindowGeometry.outputSize(28, 5, 1, .same) == (28, 2))
         #expect(WindowGeometry.outputSize(7, 2, 2, .valid) == (3, 0))
         #expect(throws: TensorError.self) { try WindowGeometry(inputShape: [1, 2, 2, 1], window: (3, 3), strides: (1, 1), padding: .valid) }
+    }
+}
+
+@Suite struct BufferPoolTests {
+    /// A size no other test allocates, so tests running beside this one cannot take its buffer.
+    static let bytes = BufferPool.minimumBytes + 64 * 7919
+
+    @Test func reusesAFreedBufferOfTheSameSize() {
+        let buffer = BufferPool.allocate(Self.bytes)
+        BufferPool.give(buffer, Self.bytes)
+        let again = BufferPool.take(Self.bytes)
+        #expect(again == buffer)
+        if let again { free(again) }
+    }
+
+    /// What `allocate` does when memory runs short: every held buffer is freed (once: a double
+    /// free would stop the AddressSanitizer run), and none is handed out afterwards.
+    @Test func releaseHeldFreesWhatThePoolKeeps() {
+        let buffer = BufferPool.allocate(Self.bytes + 64)
+        BufferPool.give(buffer, Self.bytes + 64)
+        BufferPool.releaseHeld()
+        #expect(BufferPool.take(Self.bytes + 64) == nil)
     }
 }

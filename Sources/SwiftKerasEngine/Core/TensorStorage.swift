@@ -73,10 +73,24 @@ enum BufferPool {
 
     static func allocate(_ bytes: Int) -> UnsafeMutableRawPointer {
         var raw: UnsafeMutableRawPointer?
+        if posix_memalign(&raw, 64, bytes) == 0, let raw { return raw }
+        // The buffers the pool keeps may be what the system is short of: give them back, retry.
+        releaseHeld()
         guard posix_memalign(&raw, 64, bytes) == 0, let raw else {
+            // Sizes from a user's arguments were checked up front (`canAllocate`), so this is the
+            // system running out between that check and now, e.g. to another process.
             fatalError("SwiftKeras: out of memory allocating \(bytes) bytes")
         }
         return raw
+    }
+
+    /// Frees every buffer the pool holds.
+    static func releaseHeld() {
+        let held: [UInt] = state.withLock { s in
+            defer { s.free = [:]; s.heldBytes = 0 }
+            return s.free.values.flatMap { $0 }
+        }
+        for address in held { free(UnsafeMutableRawPointer(bitPattern: address)) }
     }
 
     static func take(_ bytes: Int) -> UnsafeMutableRawPointer? {
