@@ -1,4 +1,3 @@
-
 /// The base of every layer, following Keras's lifecycle: weights are created lazily by
 /// `build(inputShape:)` on the first input shape seen, then `call(_:training:)` computes.
 ///

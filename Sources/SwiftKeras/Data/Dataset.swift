@@ -1,4 +1,3 @@
-
 /// A sequence of elements made on demand, pass after pass (Keras users know it as
 /// `tf.data.Dataset`): from tensors in memory, files read as needed, a generator closure or a
 /// `DatasetSource`; transformed with `map`, `filter`, `shuffle`, `batch`, `cache`, `take`,

@@ -1,4 +1,3 @@
-
 /// A plain stack of layers, each feeding the next (Keras's `Sequential`).
 public final class Sequential: Model {
     private var stack: [Layer]

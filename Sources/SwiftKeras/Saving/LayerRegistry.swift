@@ -1,4 +1,3 @@
-
 /// Where layer classes are found by the names saved configs give them (Keras's
 /// `register_keras_serializable` and its custom-object registry). Loading a model, a
 /// `TimeDistributed` wrapper's inner layer and the tests' Keras fixtures all build layers

@@ -1,4 +1,3 @@
-
 /// A cap on the weights a model built from a file may allocate: a config asking for a
 /// layer of 10^12 parameters must fail with an error, not exhaust memory. Loading a
 /// .keras file allows what its weights file can hold (every weight is stored there).
