@@ -85,8 +85,9 @@ import Testing
         if let again { free(again) }
     }
 
-    /// What `allocate` does when memory runs short: every held buffer is freed (once: a double
-    /// free would stop the AddressSanitizer run), and none is handed out afterwards.
+    /// The step `allocate` takes before it retries a failed allocation (the failure itself is not
+    /// provoked here): every held buffer is freed (once: a double free would stop the
+    /// AddressSanitizer run), and none is handed out afterwards.
     @Test func releaseHeldFreesWhatThePoolKeeps() {
         let buffer = BufferPool.allocate(Self.bytes + 64)
         BufferPool.give(buffer, Self.bytes + 64)
