@@ -5,7 +5,8 @@ import SwiftKeras
 /// Long runs keep their memory flat: resident memory (VmRSS) sampled after every epoch of a
 /// long fit, and through a loop of fresh models, grows less than 2 % past the warm-up.
 /// Minutes in release mode, so only when SWIFTKERAS_LONG_RUN is set
-/// (`bash Scripts/long-run.sh`, which prints the curves).
+/// (`bash Scripts/long-run.sh`, which prints the curves). When SWIFTKERAS_LONG_RUN_PLOT names
+/// a directory, each curve is also drawn there as an SVG picture (History.plot), after its check.
 @Suite(.serialized, .enabled(if: ProcessInfo.processInfo.environment["SWIFTKERAS_LONG_RUN"] != nil))
 struct LongRunMemoryTests {
     /// Allowed growth of the resident size over the sample after the warm-up.
@@ -26,6 +27,24 @@ struct LongRunMemoryTests {
         print("\(name): RSS KiB \(samples.map(String.init).joined(separator: " "))")
         print("\(name): after sample \(warmUp): \(base) KiB, peak \(peak) KiB, growth \(String(format: "%.2f", 100 * growth)) %")
         #expect(growth < bound, "\(name): resident memory grew \(100 * growth) % after the warm-up (\(base) -> \(peak) KiB)")
+    }
+
+    /// When SWIFTKERAS_LONG_RUN_PLOT names a directory (created if missing), draws `samples`
+    /// there as `file`: a History whose one key is the resident memory in MiB, one value per
+    /// sample, drawn by History.plot. Each run gets its own picture, since their lengths differ
+    /// (History.plot puts all panels on one epoch axis). The plot labels its x axis "epoch": for
+    /// the fresh models each of those is 50 models, which the title says.
+    static func plotCurve(_ samples: [Int], file: String, title: String) throws {
+        guard let directory = ProcessInfo.processInfo.environment["SWIFTKERAS_LONG_RUN_PLOT"], !directory.isEmpty else { return }
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let history = History()
+        for (i, kib) in samples.enumerated() {
+            var logs: Logs = ["resident memory (MiB)": Float(kib) / 1024]
+            try history.onEpochEnd(i, logs: &logs)
+        }
+        let path = directory + "/" + file
+        try history.plot(to: path, title: title)
+        print("\(title): picture \(path)")
     }
 
     /// Trains `epochs` epochs in one fit, sampling after each.
@@ -53,7 +72,9 @@ struct LongRunMemoryTests {
             model.add(Dense(84, activation: .relu))
             model.add(Dense(10, activation: .softmax))
             model.compile(loss: .sparseCategoricalCrossentropy, optimizer: Adam(), metrics: [.accuracy])
-            Self.expectFlat("LeNet, 50 epochs", try Self.epochCurve(model, x, y, epochs: 50, batchSize: 128), warmUp: 1)
+            let samples = try Self.epochCurve(model, x, y, epochs: 50, batchSize: 128)
+            Self.expectFlat("LeNet, 50 epochs", samples, warmUp: 1)
+            try Self.plotCurve(samples, file: "long-run-lenet.svg", title: "LeNet: resident memory")
         }
     }
 
@@ -68,7 +89,9 @@ struct LongRunMemoryTests {
             model.add(LSTM(32, dropout: 0.2, recurrentDropout: 0.2))
             model.add(Dense(1, activation: .sigmoid))
             model.compile(loss: .binaryCrossentropy, optimizer: Adam(), metrics: [.accuracy])
-            Self.expectFlat("IMDB LSTM, 20 epochs", try Self.epochCurve(model, x, y, epochs: 20, batchSize: 64), warmUp: 1)
+            let samples = try Self.epochCurve(model, x, y, epochs: 20, batchSize: 64)
+            Self.expectFlat("IMDB LSTM, 20 epochs", samples, warmUp: 1)
+            try Self.plotCurve(samples, file: "long-run-imdb-lstm.svg", title: "IMDB LSTM: resident memory")
         }
     }
 
@@ -90,5 +113,6 @@ struct LongRunMemoryTests {
             if i % 50 == 49 { samples.append(try Self.residentKiB()) }
         }
         Self.expectFlat("1,000 fresh models (every 50)", samples, warmUp: 1)
+        try Self.plotCurve(samples, file: "long-run-fresh-models.svg", title: "Fresh models: 50 per epoch")
     }
 }
