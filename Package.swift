@@ -43,6 +43,8 @@ let package = Package(
         .systemLibrary(
             name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5-serial",
             providers: [.apt(["libhdf5-dev"])]),
+        // An in-memory HDF5 file driver that checks what libhdf5 would loop on (Saving/HDF5.swift).
+        .target(name: "CHDF5Reader", dependencies: ["CHDF5"]),
         // libpng reports errors by longjmp, which Swift cannot catch: a small C layer does.
         .target(name: "CImageCodecs", dependencies: ["CPNG"]),
 
@@ -56,7 +58,7 @@ let package = Package(
         .target(
             name: "SwiftKeras",
             dependencies: [
-                "SwiftKerasEngine", "CImageCodecs", "CTurboJPEG", "CHDF5", "CMPI",
+                "SwiftKerasEngine", "CImageCodecs", "CTurboJPEG", "CHDF5", "CHDF5Reader", "CMPI",
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
                 .product(name: "CSV", package: "CSV.swift"),
             ],

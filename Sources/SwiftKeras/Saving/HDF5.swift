@@ -1,4 +1,5 @@
 import CHDF5
+import CHDF5Reader
 import Synchronization
 
 /// HDF5 files through the library's C API: the groups and float32 / int64 datasets that
@@ -81,12 +82,13 @@ final class HDF5File {
             throw SavingError("\(label.isEmpty ? "" : label + ": ")not an HDF5 file (it does not start with the HDF5 signature)")
         }
         return try locked {
-            let fapl = H5Pcreate(h5_file_access())
-            defer { H5Pclose(fapl) }
-            H5Pset_fapl_core(fapl, 1 << 20, false)
-            // The library copies the image into the property list.
-            _ = bytes.withUnsafeBytes { H5Pset_file_image(fapl, UnsafeMutableRawPointer(mutating: $0.baseAddress), $0.count) }
-            let id = H5Fopen(uniqueMemoryName(), readOnly, fapl)
+            // Through the checking driver (Sources/CHDF5Reader), which copies the image on open.
+            let id = bytes.withUnsafeBytes { image -> hid_t in
+                let fapl = sk_hdf5_image_access_list(image.baseAddress, image.count)
+                guard fapl >= 0 else { return -1 }
+                defer { H5Pclose(fapl) }
+                return H5Fopen(uniqueMemoryName(), readOnly, fapl)
+            }
             guard id >= 0 else { throw failure(label, "not a readable HDF5 file") }
             return HDF5File(id: id, label: label)
         }
@@ -192,7 +194,10 @@ final class HDF5File {
         for part in path.split(separator: "/", omittingEmptySubsequences: false) {
             guard !part.isEmpty, part != ".", part != ".." else { throw SavingError("\(prefix)invalid path '\(path)'") }
             current += (current.isEmpty ? "" : "/") + part
-            guard H5Lexists(id, current, HDF5File.defaultList) > 0 else { return nil }
+            // Negative is an error (a corrupt group), not absence: every parent was found.
+            let exists = H5Lexists(id, current, HDF5File.defaultList)
+            guard exists >= 0 else { throw HDF5File.failure(label, "cannot look up \(current)") }
+            guard exists > 0 else { return nil }
             var info = H5L_info_t()
             guard H5Lget_info(id, current, &info, HDF5File.defaultList) >= 0 else { return nil }
             guard info.type == H5L_TYPE_HARD else {
@@ -218,9 +223,10 @@ final class HDF5File {
             defer { H5Gclose(group) }
             var info = H5G_info_t()
             guard H5Gget_info(group, &info) >= 0 else { throw HDF5File.failure(label, "cannot list the group \(path)") }
-            return (0..<info.nlinks).compactMap { i in
+            return try (0..<info.nlinks).compactMap { i in
                 let length = H5Lget_name_by_idx(group, ".", H5_INDEX_NAME, H5_ITER_INC, i, nil, 0, HDF5File.defaultList)
-                guard length >= 0, length < 4096 else { return nil }
+                guard length >= 0 else { throw HDF5File.failure(label, "cannot read the member names of \(path)") }
+                guard length < 4096 else { return nil }
                 var name = [CChar](repeating: 0, count: length + 1)
                 _ = H5Lget_name_by_idx(group, ".", H5_INDEX_NAME, H5_ITER_INC, i, &name, length + 1, HDF5File.defaultList)
                 return String(decoding: name.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self)

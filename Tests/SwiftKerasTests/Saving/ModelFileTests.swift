@@ -77,6 +77,27 @@ import Testing
         }
     }
 
+    /// A group's local heap whose free list points back at itself: libhdf5 1.10 would follow it
+    /// without end, allocating as it goes; the reading driver refuses the heap instead.
+    @Test func localHeapWhoseFreeListLoopsIsRefused() throws {
+        try withTemporaryFolder { folder in
+            let model = Self.small()
+            try model.saveWeights(folder + "/model.weights.h5")
+            var bytes = try readFile(folder + "/model.weights.h5")
+            func field(_ at: Int) -> Int { (0..<8).reduce(0) { $0 | Int(bytes[at + $1]) << (8 * $1) } }
+            // Local heap header: "HEAP", version and 3 reserved bytes, then the data segment's
+            // size, the offset of its first free block (1 for none), the segment's address.
+            let heap = try #require(bytes.indices.dropLast(32).first { i in
+                bytes[i...].starts(with: Array("HEAP".utf8)) && field(i + 16) != 1
+            })
+            let firstFree = field(heap + 16), data = field(heap + 24)
+            for k in 0..<8 { bytes[data + firstFree + k] = UInt8(truncatingIfNeeded: firstFree >> (8 * k)) }
+            try AtomicFile.write(bytes, to: folder + "/looped.weights.h5")
+            #expect(message { try model.loadWeights(folder + "/looped.weights.h5") }
+                == "\(folder)/looped.weights.h5: cannot look up vars (local heap at byte \(heap): its free list loops back on itself (more blocks than its \(field(heap + 8))-byte data segment holds))")
+        }
+    }
+
     @Test func mismatchedWeightsNameTheLayerAndShapes() throws {
         try withTemporaryFolder { folder in
             let path = folder + "/model.weights.h5"
