@@ -123,8 +123,15 @@ import Testing
         #expect(message { _ = try Conv2D(2, (3, 3))(Input(shape: [8])) }.contains("expected ndim=4"))
     }
 
-    /// Gradients flow through merge layers and shared layers (finite differences).
+    /// Gradients flow through merge layers and shared layers (finite differences). Seeded as a
+    /// whole, weights too: Maximum has a kink, and unseeded weights put a pair of its inputs
+    /// within the finite difference's step of each other now and then (0.023 seen once; this
+    /// seed gives 1.5e-4).
     @Test func gradientsThroughMergeAndSharedLayers() throws {
+        try GlobalRandom.withSeed(21) { try gradientsThroughMergeAndSharedLayersSeeded() }
+    }
+
+    private func gradientsThroughMergeAndSharedLayersSeeded() throws {
         var rng = RandomGenerator(seed: 21)
         let shared = Dense(3, activation: .tanh)
         let p = Input(shape: [4]), q = Input(shape: [4])
