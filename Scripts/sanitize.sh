@@ -7,21 +7,27 @@
 #             SWIFTKERAS_STRESS_ROUNDS times (default 10), on every kernel path;
 #   undefined UndefinedBehaviorSanitizer over the C code (the kernels, the image codec layer; Swift
 #             traps on overflow and bounds by itself), like address.
-# Usage: bash Scripts/sanitize.sh [address] [thread] [undefined] [-- swift test options]
-#        (default: all three). SANITIZE_FILTER replaces the suites run on the widest path
-#        (CI runs `SANITIZE_FILTER=<fast suites> bash Scripts/sanitize.sh address`).
+# Usage: bash Scripts/sanitize.sh [address] [thread] [undefined] [--bad-input] [-- swift test options]
+#        (default: all three). --bad-input runs only the suites that feed bad input, corrupt
+#        files and odd shapes on the widest path (CI: `bash Scripts/sanitize.sh address --bad-input`);
+#        SANITIZE_FILTER replaces the suites run there with any filter.
 # Each sanitizer builds into its own folder (.build/sanitize-<name>), so reruns are incremental.
 # Any finding stops the run with the sanitizer's report and a non-zero exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sanitizers=()
-while [[ $# -gt 0 && "$1" != "--" ]]; do sanitizers+=("$1"); shift; done
+# The suite sets: numeric (every kernel path), threaded, and bad input (CI's ASan pass).
+numeric="GEMMTests|FastMathTests|GradientCheckTests|RecurrentGradientTests|KerasParityTests|RecurrentParityTests|FunctionalParityTests|NormalizationGradientTests|LayerOpsGradientTests|LayersMoreParityTests|LayersMoreModelTests|LayersMoreTests|ThreadCountTests"
+threaded="ThreadPoolTests|AvailableCPUTests|ThreadCountTests|ConcurrentModelTests|DatasetPipelineTests|DatasetTests|CallbackTests|GEMMTests|OptimizerSlotTests|TrapTests"
+badInput="TrapTests|MemorySafetyTests|BadInputTests|RecurrentBadInputTests|OptimizerSlotTests|TextDataTests|NumPyFileTests|FuzzCorpusTests|ModelFileTests|KerasFileTests|AtomicFileTests|DatasetTests|ImageDataTests|CSVFileTests|TensorTests|BufferPoolTests"
+widest_filter="${SANITIZE_FILTER:-}"
+while [[ $# -gt 0 && "$1" != "--" ]]; do
+  if [[ "$1" == --bad-input ]]; then widest_filter="${SANITIZE_FILTER:-$badInput}"; else sanitizers+=("$1"); fi
+  shift
+done
 [[ "${1:-}" == "--" ]] && shift
 [[ ${#sanitizers[@]} -eq 0 ]] && sanitizers=(address thread undefined)
 bash Scripts/install-deps.sh
-
-numeric="GEMMTests|FastMathTests|GradientCheckTests|RecurrentGradientTests|KerasParityTests|RecurrentParityTests|FunctionalParityTests|NormalizationGradientTests|LayerOpsGradientTests|LayersMoreParityTests|LayersMoreModelTests|LayersMoreTests|ThreadCountTests"
-threaded="ThreadPoolTests|AvailableCPUTests|ThreadCountTests|ConcurrentModelTests|DatasetPipelineTests|DatasetTests|CallbackTests|GEMMTests|OptimizerSlotTests|TrapTests"
 flags=" $(grep -m1 '^flags' /proc/cpuinfo 2>/dev/null || true) "
 paths=()
 if [[ "$flags" == *" avx512f "* && "$flags" == *" avx2 "* && "$flags" == *" fma "* ]]; then paths+=(avx512); fi
@@ -38,8 +44,8 @@ export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:suppressions=$supp/ubsa
 
 for sanitizer in "${sanitizers[@]}"; do
   case "$sanitizer" in
-    address|undefined) widest="${SANITIZE_FILTER:-}"; narrower="$numeric" ;;
-    thread) widest="${SANITIZE_FILTER:-$threaded}"; narrower="$threaded"; export SWIFTKERAS_STRESS_ROUNDS="${SWIFTKERAS_STRESS_ROUNDS:-10}" ;;
+    address|undefined) widest="$widest_filter"; narrower="$numeric" ;;
+    thread) widest="${widest_filter:-$threaded}"; narrower="$threaded"; export SWIFTKERAS_STRESS_ROUNDS="${SWIFTKERAS_STRESS_ROUNDS:-10}" ;;
     *) echo "unknown sanitizer $sanitizer (address, thread, undefined)" >&2; exit 2 ;;
   esac
   # -fno-sanitize-recover: an undefined-behaviour check in C stops the run instead of printing on.
